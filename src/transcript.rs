@@ -1,0 +1,278 @@
+//! The provider-neutral model of a conversation.
+//!
+//! Codecs turn wire JSON into these types; conformance rules read only these types. A request
+//! becomes a [`Conversation`]: a list of [`Message`]s whose [`Block`]s keep their position, so
+//! placement rules ("results right after the call", "results before any text") are judged
+//! without looking at JSON. A response becomes an [`AssistantTurn`].
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Who sent a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A system or developer instruction.
+    System,
+    /// The user; for Anthropic also the carrier of `tool_result` blocks.
+    User,
+    /// The model.
+    Assistant,
+    /// An OpenAI Chat `role: "tool"` message.
+    Tool,
+}
+
+/// One tool call the model asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolCall {
+    /// The provider's call id (`call_…`, `toolu_…`).
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments as JSON text, exactly as accumulated from the wire (Anthropic objects are
+    /// rendered compactly). It may be invalid JSON: models produce that.
+    pub arguments: String,
+}
+
+impl ToolCall {
+    /// The arguments parsed as JSON, or `None` when they are not valid JSON. Empty arguments
+    /// (a no-argument tool streamed as `""`) are the empty object.
+    #[must_use]
+    pub fn arguments_value(&self) -> Option<Value> {
+        if self.arguments.trim().is_empty() {
+            return Some(Value::Object(serde_json::Map::new()));
+        }
+        serde_json::from_str(&self.arguments).ok()
+    }
+
+    /// Whether two calls carry the same arguments: equal JSON values, or equal text when either
+    /// side is not JSON. Re-serialising arguments (other spacing, other key order) is allowed.
+    #[must_use]
+    pub fn same_arguments(&self, other: &ToolCall) -> bool {
+        match (self.arguments_value(), other.arguments_value()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.arguments == other.arguments,
+        }
+    }
+}
+
+/// The answer to one tool call, as the loop sent it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolResult {
+    /// The id of the call this result answers.
+    pub call_id: String,
+    /// The content: a JSON string, or the provider's array of content parts.
+    pub content: Value,
+    /// Anthropic's `is_error`; always false for providers without the field.
+    pub is_error: bool,
+}
+
+impl ToolResult {
+    /// The content as plain text: a string as-is, text parts joined, anything else as JSON.
+    #[must_use]
+    pub fn text(&self) -> String {
+        content_text(&self.content)
+    }
+}
+
+/// Plain text of a result content value: a string as-is, `text` parts joined, else JSON.
+#[must_use]
+pub fn content_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(parts) => {
+            let texts: Vec<&str> = parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect();
+            if texts.len() == parts.len() {
+                texts.concat()
+            } else {
+                content.to_string()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A reasoning or thinking block that must travel back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Thinking {
+    /// `thinking` or `redacted_thinking` (Anthropic), `reasoning` (OpenAI Responses).
+    pub kind: String,
+    /// The visible text, or the redacted payload.
+    pub text: String,
+    /// The signature the provider checks, if any.
+    pub signature: Option<String>,
+}
+
+/// One piece of a message, in wire order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Block {
+    /// Text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A tool call the model made (echoed back in requests).
+    ToolCall(ToolCall),
+    /// A tool result the loop sends.
+    ToolResult(ToolResult),
+    /// A thinking or reasoning block.
+    Thinking(Thinking),
+    /// Anything else (images, documents, server tools): kept by kind so positions stay right.
+    Other {
+        /// The wire type name.
+        kind: String,
+    },
+}
+
+/// One message of a request, with the blocks in wire order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    /// Who sent it.
+    pub role: Role,
+    /// Its blocks, in order.
+    pub blocks: Vec<Block>,
+    /// How many wire messages were merged into this one. Anthropic merges consecutive messages
+    /// of the same role before it validates; a value above 1 means the loop split them.
+    pub merged_from: usize,
+}
+
+impl Message {
+    /// A message made of one wire message.
+    #[must_use]
+    pub fn new(role: Role, blocks: Vec<Block>) -> Self {
+        Self {
+            role,
+            blocks,
+            merged_from: 1,
+        }
+    }
+
+    /// The tool calls in this message, in order.
+    pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::ToolCall(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The tool results in this message with their block index, in order.
+    pub fn tool_results(&self) -> impl Iterator<Item = (usize, &ToolResult)> {
+        self.blocks.iter().enumerate().filter_map(|(i, b)| match b {
+            Block::ToolResult(r) => Some((i, r)),
+            _ => None,
+        })
+    }
+
+    /// The text blocks joined.
+    #[must_use]
+    pub fn text(&self) -> String {
+        self.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("")
+    }
+
+    /// The thinking blocks, in order.
+    pub fn thinking(&self) -> impl Iterator<Item = &Thinking> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::Thinking(t) => Some(t),
+            _ => None,
+        })
+    }
+}
+
+/// The conversation a request carries, after decoding.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Conversation {
+    /// Messages in wire order (Anthropic's top-level `system` is not a message).
+    pub messages: Vec<Message>,
+}
+
+impl Conversation {
+    /// Indices of the assistant messages.
+    pub fn assistant_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.role == Role::Assistant)
+            .map(|(i, _)| i)
+    }
+
+    /// How many assistant turns the request carries: the index of the response it asks for.
+    #[must_use]
+    pub fn assistant_turns(&self) -> usize {
+        self.assistant_indices().count()
+    }
+
+    /// The first user message's text, the prompt that names the conversation.
+    #[must_use]
+    pub fn first_user_text(&self) -> Option<String> {
+        self.messages
+            .iter()
+            .find(|m| m.role == Role::User)
+            .map(Message::text)
+    }
+}
+
+/// Why the model stopped, in provider-neutral terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model wants tools run (`tool_calls`, `tool_use`).
+    ToolUse,
+    /// A normal end of turn (`stop`, `end_turn`).
+    EndTurn,
+    /// The output was cut off.
+    MaxTokens,
+    /// Anything else, or not stated.
+    Other,
+}
+
+/// What one model response said, after decoding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssistantTurn {
+    /// The blocks in response order: text, thinking, tool calls.
+    pub blocks: Vec<Block>,
+    /// The stop reason the response gave.
+    pub stop: StopReason,
+}
+
+impl AssistantTurn {
+    /// The tool calls, in order.
+    pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::ToolCall(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The text blocks joined.
+    #[must_use]
+    pub fn text(&self) -> String {
+        self.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("")
+    }
+
+    /// The thinking blocks, in order.
+    pub fn thinking(&self) -> impl Iterator<Item = &Thinking> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::Thinking(t) => Some(t),
+            _ => None,
+        })
+    }
+}
