@@ -188,6 +188,20 @@ pub enum MalformedKind {
         /// What was sent, e.g. `an object`.
         found: String,
     },
+    /// A string is longer than the provider allows.
+    #[error("string too long: at most {max} characters, got {found}")]
+    TooLong {
+        /// The limit.
+        max: usize,
+        /// The length sent.
+        found: usize,
+    },
+    /// A required header is missing (`x-api-key`, `anthropic-version`, `Authorization`).
+    #[error("the `{header}` header is missing")]
+    MissingHeader {
+        /// The header name, lowercase.
+        header: String,
+    },
     /// A field has a value the provider does not accept.
     #[error("invalid value: {detail}")]
     Invalid {
