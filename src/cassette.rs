@@ -94,7 +94,10 @@ pub struct ToolSim {
     pub sequential: bool,
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -175,7 +178,9 @@ pub enum CassetteErrorKind {
     #[error("cannot read the file")]
     Io(#[source] std::io::Error),
     /// The file is not JSON.
-    #[error("not valid JSON at line {line}, column {column}: {message}; fix the JSON syntax (a truncated file ends early)")]
+    #[error(
+        "not valid JSON at line {line}, column {column}: {message}; fix the JSON syntax (a truncated file ends early)"
+    )]
     Syntax {
         /// 1-based line.
         line: usize,
@@ -185,10 +190,14 @@ pub enum CassetteErrorKind {
         message: String,
     },
     /// No `tooltape` version field.
-    #[error("not a tooltape cassette: the top-level `tooltape` version field is missing (recordings from other tools are converted with `tooltape import`)")]
+    #[error(
+        "not a tooltape cassette: the top-level `tooltape` version field is missing (recordings from other tools are converted with `tooltape import`)"
+    )]
     NotCassette,
     /// A version this build does not read.
-    #[error("format version {found} is too new: this tooltape reads version {FORMAT_VERSION}; upgrade tooltape to read it")]
+    #[error(
+        "format version {found} is too new: this tooltape reads version {FORMAT_VERSION}; upgrade tooltape to read it"
+    )]
     TooNew {
         /// The version in the file.
         found: u64,
@@ -202,7 +211,9 @@ pub enum CassetteErrorKind {
         message: String,
     },
     /// A recorded response does not decode with the cassette's provider codec.
-    #[error("interaction {interaction}: the recorded response does not decode as `{provider}`: {message}")]
+    #[error(
+        "interaction {interaction}: the recorded response does not decode as `{provider}`: {message}"
+    )]
     Response {
         /// Interaction index, from 0.
         interaction: usize,
@@ -212,7 +223,9 @@ pub enum CassetteErrorKind {
         message: String,
     },
     /// A recorded request does not decode with the cassette's provider codec.
-    #[error("interaction {interaction}: the recorded request does not decode as `{provider}`: {message}")]
+    #[error(
+        "interaction {interaction}: the recorded request does not decode as `{provider}`: {message}"
+    )]
     Request {
         /// Interaction index, from 0.
         interaction: usize,
@@ -300,7 +313,10 @@ impl Cassette {
         if file.tooltape != FORMAT_VERSION {
             return Err(err(CassetteErrorKind::Format {
                 path: "tooltape".into(),
-                message: format!("unknown format version {}; this tooltape reads {FORMAT_VERSION}", file.tooltape),
+                message: format!(
+                    "unknown format version {}; this tooltape reads {FORMAT_VERSION}",
+                    file.tooltape
+                ),
             }));
         }
         if file.name.is_empty() {
@@ -451,11 +467,20 @@ impl Cassette {
                 ));
             }
             if turn.assistant.is_none() && t + 1 < self.turns.len() {
-                lints.push(Lint::new(t, format!("response {t} is an error (status {}) but the conversation goes on", turn.response.status)));
+                lints.push(Lint::new(
+                    t,
+                    format!(
+                        "response {t} is an error (status {}) but the conversation goes on",
+                        turn.response.status
+                    ),
+                ));
             }
         }
         if let Some(last) = self.turns.last()
-            && last.assistant.as_ref().is_some_and(|a| a.tool_calls().next().is_some())
+            && last
+                .assistant
+                .as_ref()
+                .is_some_and(|a| a.tool_calls().next().is_some())
         {
             lints.push(Lint::new(
                 self.turns.len() - 1,

@@ -20,7 +20,17 @@ use crate::transcript::{AssistantTurn, Conversation, Message, ToolResult};
 
 /// A wire format.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 pub enum Provider {
     /// OpenAI Chat Completions, `POST /v1/chat/completions`.
@@ -75,7 +85,10 @@ impl Provider {
     ///
     /// # Errors
     /// An event is not JSON, refers to a call or block never opened, or the stream has no end.
-    pub fn decode_response_sse(self, events: &[sse::Event]) -> Result<AssistantTurn, ResponseError> {
+    pub fn decode_response_sse(
+        self,
+        events: &[sse::Event],
+    ) -> Result<AssistantTurn, ResponseError> {
         match self {
             Provider::OpenAiChat => openai_chat::decode_response_sse(events),
             Provider::Anthropic => anthropic::decode_response_sse(events),

@@ -36,5 +36,8 @@ pub fn encode_results(_results: &[ToolResult]) -> Vec<Value> {
 /// Renders a rejection.
 #[must_use]
 pub fn render_rejection(_rejection: &Rejection) -> ErrorReply {
-    ErrorReply { status: 400, body: String::new() }
+    ErrorReply {
+        status: 400,
+        body: String::new(),
+    }
 }

@@ -173,7 +173,10 @@ mod tests {
     fn frames_keep_their_blank_lines() {
         let body = "event: a\ndata: {\"x\":1}\n\ndata: [DONE]\n\n";
         let frames = split_frames(body);
-        assert_eq!(frames, vec!["event: a\ndata: {\"x\":1}\n\n", "data: [DONE]\n\n"]);
+        assert_eq!(
+            frames,
+            vec!["event: a\ndata: {\"x\":1}\n\n", "data: [DONE]\n\n"]
+        );
         assert_eq!(frames.concat(), body);
     }
 
@@ -201,6 +204,9 @@ mod tests {
     fn a_cut_stream_is_reported() {
         let mut p = SseParser::new();
         assert!(p.push(b"data: {\"a\":").unwrap().is_empty());
-        assert!(matches!(p.finish(), Err(SseError::Truncated { frame: 0, .. })));
+        assert!(matches!(
+            p.finish(),
+            Err(SseError::Truncated { frame: 0, .. })
+        ));
     }
 }

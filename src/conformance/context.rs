@@ -1,0 +1,70 @@
+//! What a rule sees: one request with its cassette, or a finished session.
+
+use std::sync::OnceLock;
+
+use super::pairing::{self, Issue};
+use crate::cassette::Cassette;
+use crate::provider::{DecodedRequest, Malformed, Provider, Rejection};
+
+/// One request to a model endpoint, decoded or not.
+#[derive(Debug)]
+pub struct RequestContext<'a> {
+    /// The cassette being replayed.
+    pub cassette: &'a Cassette,
+    /// The request, or why it does not decode.
+    pub decoded: &'a Result<DecodedRequest, Malformed>,
+    pairing: OnceLock<Vec<Issue>>,
+}
+
+impl<'a> RequestContext<'a> {
+    /// A context for one request.
+    #[must_use]
+    pub fn new(cassette: &'a Cassette, decoded: &'a Result<DecodedRequest, Malformed>) -> Self {
+        Self {
+            cassette,
+            decoded,
+            pairing: OnceLock::new(),
+        }
+    }
+
+    /// The cassette's provider.
+    #[must_use]
+    pub fn provider(&self) -> Provider {
+        self.cassette.provider()
+    }
+
+    /// The decoded request, when it decodes.
+    #[must_use]
+    pub fn request(&self) -> Option<&'a DecodedRequest> {
+        self.decoded.as_ref().ok()
+    }
+
+    /// Why the request does not decode, when it does not.
+    #[must_use]
+    pub fn malformed(&self) -> Option<&'a Malformed> {
+        self.decoded.as_ref().err()
+    }
+
+    /// How results pair with calls, computed once per request.
+    pub fn pairing(&self) -> &[Issue] {
+        self.pairing.get_or_init(|| match self.request() {
+            Some(r) => pairing::analyse(self.provider(), &r.conversation),
+            None => Vec::new(),
+        })
+    }
+
+    /// The provider's error for the unanswered calls of `turn` (1-based).
+    #[must_use]
+    pub fn unanswered_rejection(&self, turn: usize) -> Option<Rejection> {
+        super::rules::unanswered(self.pairing(), turn)
+    }
+}
+
+/// A finished session: everything one loop sent while replaying one cassette.
+#[derive(Debug)]
+pub struct SessionContext<'a> {
+    /// The cassette replayed.
+    pub cassette: &'a Cassette,
+    /// The turn (0-based response index) each successfully served request asked for.
+    pub served_turns: Vec<usize>,
+}

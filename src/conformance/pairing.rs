@@ -1,0 +1,207 @@
+//! Where each tool result sits relative to the calls it answers.
+//!
+//! The analysis walks a request's conversation once and classifies every result and every call
+//! the way the provider reads them: OpenAI Chat takes the run of `tool` messages right after an
+//! assistant message with `tool_calls`; Anthropic takes the `tool_result` blocks at the start of
+//! the next (merged) user message. The pairing rules (TT001–TT004) read this classification.
+
+use std::collections::HashMap;
+
+use crate::provider::Provider;
+use crate::transcript::{Block, Conversation, Role};
+
+/// One problem with how results answer calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issue {
+    /// A call has no result anywhere after it.
+    Missing {
+        /// Index of the assistant message.
+        assistant: usize,
+        /// 1-based model turn.
+        turn: usize,
+        /// The call id.
+        id: String,
+        /// The tool name.
+        name: String,
+    },
+    /// A result names an id that the previous assistant turn did not call.
+    Unknown {
+        /// Message of the result.
+        message: usize,
+        /// Block of the result.
+        block: usize,
+        /// 1-based model turn the result sits after (0 before any).
+        turn: usize,
+        /// The id it names.
+        id: String,
+        /// Whether it sits where results go (the provider then says "not found in previous
+        /// message") or somewhere no result can go (an orphan).
+        in_place: bool,
+    },
+    /// An id answered twice.
+    Duplicate {
+        /// 1-based model turn.
+        turn: usize,
+        /// The id.
+        id: String,
+        /// Message of the first answer.
+        first_message: usize,
+        /// Message of the second answer.
+        second_message: usize,
+        /// Block of the second answer.
+        second_block: usize,
+    },
+    /// A result for a real call, but not where the provider looks for it.
+    Misplaced {
+        /// 1-based model turn.
+        turn: usize,
+        /// Message of the result.
+        message: usize,
+        /// Block of the result.
+        block: usize,
+        /// The id.
+        id: String,
+        /// Whether the provider sees it as an orphan (OpenAI: a `tool` message after another
+        /// kind of message) rather than only as a missing result of its call.
+        orphan: bool,
+    },
+    /// The ids of an assistant turn the provider finds unanswered (missing or misplaced),
+    /// for the provider's error.
+    Unanswered {
+        /// Index of the assistant message.
+        assistant: usize,
+        /// 1-based model turn.
+        turn: usize,
+        /// The ids, in call order.
+        ids: Vec<String>,
+    },
+}
+
+/// Classifies every call and result of `conversation` as `provider` reads them.
+#[must_use]
+pub fn analyse(provider: Provider, conversation: &Conversation) -> Vec<Issue> {
+    let messages = &conversation.messages;
+    let mut issues = Vec::new();
+    let mut turn_of_call: HashMap<&str, usize> = HashMap::new();
+    let mut answered_at: HashMap<&str, usize> = HashMap::new();
+    let mut assistant_turn = 0;
+    let mut current: Option<(usize, Vec<&str>)> = None;
+    let mut in_zone: Vec<(usize, usize)> = Vec::new();
+    let mut zone_answered: HashMap<usize, Vec<&str>> = HashMap::new();
+
+    for (m, message) in messages.iter().enumerate() {
+        if message.role == Role::Assistant {
+            assistant_turn += 1;
+            let ids: Vec<&str> = message.tool_calls().map(|c| c.id.as_str()).collect();
+            for id in &ids {
+                turn_of_call.insert(id, assistant_turn);
+            }
+            current = Some((m, ids));
+            in_zone = zone(provider, conversation, m);
+            continue;
+        }
+        for (b, result) in message.tool_results() {
+            let id = result.call_id.as_str();
+            let placed = in_zone.contains(&(m, b));
+            let owner = current.as_ref().filter(|(_, ids)| !ids.is_empty());
+            if let Some(&first) = answered_at.get(id) {
+                issues.push(Issue::Duplicate {
+                    turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
+                    id: id.to_owned(),
+                    first_message: first,
+                    second_message: m,
+                    second_block: b,
+                });
+                continue;
+            }
+            let calls_it = owner.is_some_and(|(_, ids)| ids.contains(&id));
+            if placed && calls_it {
+                answered_at.insert(id, m);
+                if let Some((a, _)) = owner {
+                    zone_answered.entry(*a).or_default().push(id);
+                }
+            } else if calls_it || turn_of_call.contains_key(id) {
+                answered_at.insert(id, m);
+                let orphan = match provider {
+                    Provider::OpenAiChat => message.role == Role::Tool && !placed,
+                    Provider::Anthropic => owner.is_none() || !calls_it,
+                };
+                issues.push(Issue::Misplaced {
+                    turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
+                    message: m,
+                    block: b,
+                    id: id.to_owned(),
+                    orphan,
+                });
+            } else {
+                issues.push(Issue::Unknown {
+                    message: m,
+                    block: b,
+                    turn: assistant_turn,
+                    id: id.to_owned(),
+                    in_place: placed || (provider == Provider::Anthropic && owner.is_some()),
+                });
+            }
+        }
+    }
+
+    let mut assistant_turn = 0;
+    for (a, message) in messages.iter().enumerate() {
+        if message.role != Role::Assistant {
+            continue;
+        }
+        assistant_turn += 1;
+        let answered = zone_answered.get(&a);
+        let mut unanswered = Vec::new();
+        for call in message.tool_calls() {
+            if answered.is_some_and(|ids| ids.contains(&call.id.as_str())) {
+                continue;
+            }
+            unanswered.push(call.id.clone());
+            if !answered_at.contains_key(call.id.as_str()) {
+                issues.push(Issue::Missing {
+                    assistant: a,
+                    turn: assistant_turn,
+                    id: call.id.clone(),
+                    name: call.name.clone(),
+                });
+            }
+        }
+        if !unanswered.is_empty() {
+            issues.push(Issue::Unanswered {
+                assistant: a,
+                turn: assistant_turn,
+                ids: unanswered,
+            });
+        }
+    }
+    issues
+}
+
+/// The (message, block) positions where the provider looks for the results of the calls of
+/// assistant message `a`.
+fn zone(provider: Provider, conversation: &Conversation, a: usize) -> Vec<(usize, usize)> {
+    let messages = &conversation.messages;
+    let mut positions = Vec::new();
+    match provider {
+        Provider::OpenAiChat => {
+            for (m, message) in messages.iter().enumerate().skip(a + 1) {
+                if message.role != Role::Tool {
+                    break;
+                }
+                positions.extend(message.tool_results().map(|(b, _)| (m, b)));
+            }
+        }
+        Provider::Anthropic => {
+            if let Some(next) = messages.get(a + 1).filter(|m| m.role == Role::User) {
+                for (b, block) in next.blocks.iter().enumerate() {
+                    if !matches!(block, Block::ToolResult(_)) {
+                        break;
+                    }
+                    positions.push((a + 1, b));
+                }
+            }
+        }
+    }
+    positions
+}

@@ -1,0 +1,110 @@
+//! Reports: what broke, where, and how to fix it, for people (human) and machines (JSON).
+//!
+//! The JSON shape is a contract: `{"conformant", "cassettes": [{"name", "provider",
+//! "streaming", "conformant", "findings": [{"rule", "name", "severity", "turn", "message",
+//! "hint"}], "turns": [{"index", "tool_calls", "tool_wall_ms", "ideal_ms", "sequential_ms"}]}]}`.
+
+mod human;
+mod timing;
+
+pub use human::render_human;
+pub use timing::{Span, TurnTiming};
+
+use serde::Serialize;
+
+use crate::cassette::Cassette;
+use crate::conformance::{Finding, Severity};
+
+/// The result of judging one cassette.
+#[derive(Debug, Clone, Serialize)]
+pub struct CassetteReport {
+    /// The cassette's name.
+    pub name: String,
+    /// Its provider.
+    pub provider: String,
+    /// Whether its first response is streamed.
+    pub streaming: bool,
+    /// No finding fails it (errors; warnings too under the strict profile), and no error.
+    pub conformant: bool,
+    /// What the rules found.
+    pub findings: Vec<Finding>,
+    /// Timing figures per model turn that had tool calls.
+    pub turns: Vec<TurnTiming>,
+    /// Why the cassette could not be judged fully (the loop under test failed), if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl CassetteReport {
+    /// A report for one cassette (not yet finalised: `conformant` is set by [`Report::finish`]).
+    #[must_use]
+    pub fn new(cassette: &Cassette, findings: Vec<Finding>, turns: Vec<TurnTiming>) -> Self {
+        Self {
+            name: cassette.name().to_owned(),
+            provider: cassette.provider().name().to_owned(),
+            streaming: cassette.streaming(),
+            conformant: false,
+            findings,
+            turns,
+            error: None,
+        }
+    }
+
+    fn judge(&mut self, strict: bool) {
+        self.findings.sort_by_key(|f| (f.turn.unwrap_or(0), f.rule));
+        self.conformant = self.error.is_none() && !self.findings.iter().any(|f| f.fails(strict));
+    }
+
+    /// Findings of the given severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+/// The result of a run over several cassettes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Every cassette conforms.
+    pub conformant: bool,
+    /// Whether warnings fail (`--profile strict`).
+    pub strict: bool,
+    /// One entry per cassette, in name order.
+    pub cassettes: Vec<CassetteReport>,
+}
+
+impl Report {
+    /// Sorts, and sets the `conformant` flags for the given profile.
+    #[must_use]
+    pub fn finish(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self.cassettes.sort_by(|a, b| a.name.cmp(&b.name));
+        for c in &mut self.cassettes {
+            c.judge(strict);
+        }
+        self.conformant = self.cassettes.iter().all(|c| c.conformant);
+        self
+    }
+
+    /// Whether everything conforms.
+    #[must_use]
+    pub fn is_conformant(&self) -> bool {
+        self.cassettes
+            .iter()
+            .all(|c| c.error.is_none() && !c.findings.iter().any(|f| f.fails(self.strict)))
+    }
+
+    /// The JSON report.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&render_human(self, false))
+    }
+}

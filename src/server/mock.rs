@@ -1,0 +1,78 @@
+//! The wiremock transport: mount a cassette in your own `wiremock::MockServer`.
+//!
+//! ```no_run
+//! # async fn demo(cassette: tooltape::cassette::Cassette) {
+//! use wiremock::{Mock, MockServer, matchers::{method, path}};
+//! let server = MockServer::start().await;
+//! let responder = tooltape::server::CassetteResponder::new(cassette);
+//! Mock::given(method("POST")).and(path("/v1/chat/completions"))
+//!     .respond_with(responder.clone())
+//!     .mount(&server).await;
+//! // … run the loop against server.uri() …
+//! assert!(responder.findings().is_empty());
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use wiremock::{Request, Respond, ResponseTemplate};
+
+use super::replay::{Replay, Reply, RequestMeta};
+use crate::cassette::Cassette;
+use crate::conformance::Finding;
+use crate::provider::Provider;
+
+const SESSION: &str = "default";
+
+/// A `wiremock::Respond` that replays one cassette and judges every request.
+#[derive(Debug, Clone)]
+pub struct CassetteResponder {
+    replay: Arc<Replay>,
+}
+
+impl CassetteResponder {
+    /// A responder for one cassette.
+    #[must_use]
+    pub fn new(cassette: Cassette) -> Self {
+        let replay = Arc::new(Replay::new());
+        replay.add_session(SESSION, Arc::new(cassette));
+        Self { replay }
+    }
+
+    /// Everything the rules found so far (request findings and session rules).
+    #[must_use]
+    pub fn findings(&self) -> Vec<Finding> {
+        self.replay.findings(SESSION)
+    }
+
+    /// The replay state behind the responder.
+    #[must_use]
+    pub fn replay(&self) -> &Arc<Replay> {
+        &self.replay
+    }
+}
+
+impl Respond for CassetteResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let path = request.url.path();
+        let provider = Provider::for_endpoint(path)
+            .or_else(|| self.replay.sessions().first().map(|(_, c)| c.provider()))
+            .unwrap_or(Provider::OpenAiChat);
+        let h = &request.headers;
+        let meta = RequestMeta {
+            authorization: h.get("authorization").is_some(),
+            x_api_key: h.get("x-api-key").is_some(),
+            anthropic_version: h.get("anthropic-version").is_some(),
+        };
+        match self
+            .replay
+            .handle_model(Some(SESSION), provider, meta, &request.body)
+        {
+            Reply::Json { status, body } => {
+                ResponseTemplate::new(status).set_body_raw(body.to_vec(), "application/json")
+            }
+            reply @ Reply::Sse { .. } => ResponseTemplate::new(200)
+                .set_body_raw(reply.body_bytes().to_vec(), "text/event-stream"),
+        }
+    }
+}

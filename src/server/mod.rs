@@ -1,0 +1,11 @@
+//! The replay server: replay logic ([`Replay`]) and its transports (hyper, wiremock).
+
+mod http;
+mod journal;
+mod mock;
+mod replay;
+
+pub use http::{MAX_BODY, ReplayServer};
+pub use journal::{DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
+pub use mock::CassetteResponder;
+pub use replay::{Replay, Reply, RequestMeta};

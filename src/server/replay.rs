@@ -1,0 +1,372 @@
+//! The replay logic, independent of any transport: request bytes in, reply and journal entry out.
+//!
+//! Each request finds its turn from its own history (how many assistant turns it carries), so
+//! any number of loops can replay one cassette at once without a shared cursor.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::journal::{Entry, Journal, ModelEntry};
+use crate::cassette::{Cassette, ResponseBody};
+use crate::conformance::{self, Finding, RequestContext, SessionContext};
+use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection};
+
+/// What the server answers.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A JSON body with a status.
+    Json {
+        /// HTTP status.
+        status: u16,
+        /// The body.
+        body: Bytes,
+    },
+    /// A server-sent event stream, written frame by frame.
+    Sse {
+        /// The frames, each with its trailing blank line.
+        frames: Arc<[Bytes]>,
+    },
+}
+
+impl Reply {
+    /// The HTTP status.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Reply::Json { status, .. } => *status,
+            Reply::Sse { .. } => 200,
+        }
+    }
+
+    /// The whole body as bytes (frames concatenated).
+    #[must_use]
+    pub fn body_bytes(&self) -> Bytes {
+        match self {
+            Reply::Json { body, .. } => body.clone(),
+            Reply::Sse { frames } => frames.iter().flat_map(|f| f.iter().copied()).collect(),
+        }
+    }
+
+    fn error(provider: Provider, rejection: &Rejection, status: Option<u16>) -> Self {
+        let reply = provider.render_rejection(rejection);
+        Reply::Json {
+            status: status.unwrap_or(reply.status),
+            body: Bytes::from(reply.body),
+        }
+    }
+}
+
+/// Which headers a request carried, as far as the providers check them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestMeta {
+    /// `Authorization: Bearer …` (OpenAI).
+    pub authorization: bool,
+    /// `x-api-key` (Anthropic).
+    pub x_api_key: bool,
+    /// `anthropic-version` (Anthropic).
+    pub anthropic_version: bool,
+}
+
+impl RequestMeta {
+    /// Every header present (for in-process callers that have no headers to check).
+    #[must_use]
+    pub fn all() -> Self {
+        Self {
+            authorization: true,
+            x_api_key: true,
+            anthropic_version: true,
+        }
+    }
+
+    fn missing(self, provider: Provider) -> Option<&'static str> {
+        match provider {
+            Provider::OpenAiChat if !self.authorization => Some("authorization"),
+            Provider::Anthropic if !self.x_api_key => Some("x-api-key"),
+            Provider::Anthropic if !self.anthropic_version => Some("anthropic-version"),
+            _ => None,
+        }
+    }
+}
+
+/// A cassette ready to serve: its replies built once.
+#[derive(Debug)]
+struct Served {
+    cassette: Arc<Cassette>,
+    replies: Vec<Reply>,
+}
+
+impl Served {
+    fn new(cassette: Arc<Cassette>) -> Self {
+        let replies = cassette
+            .turns
+            .iter()
+            .map(|t| match &t.response.body {
+                ResponseBody::Json { text } => Reply::Json {
+                    status: t.response.status,
+                    body: Bytes::from(text.clone()),
+                },
+                ResponseBody::Sse { frames } => Reply::Sse {
+                    frames: frames.iter().map(|f| Bytes::from(f.clone())).collect(),
+                },
+            })
+            .collect();
+        Self { cassette, replies }
+    }
+}
+
+/// The replay state: sessions (one cassette each) and the journal.
+#[derive(Debug)]
+pub struct Replay {
+    sessions: RwLock<BTreeMap<String, Arc<Served>>>,
+    journal: Journal,
+    clock: Instant,
+}
+
+impl Default for Replay {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Replay {
+    /// An empty replay with the default journal capacity.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_journal(Journal::default())
+    }
+
+    /// An empty replay with the given journal.
+    #[must_use]
+    pub fn with_journal(journal: Journal) -> Self {
+        Self {
+            sessions: RwLock::new(BTreeMap::new()),
+            journal,
+            clock: Instant::now(),
+        }
+    }
+
+    /// Serves `cassette` under session `id` (URLs `/s/{id}/v1/…`).
+    pub fn add_session(&self, id: &str, cassette: Arc<Cassette>) {
+        let served = Arc::new(Served::new(cassette));
+        self.sessions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.to_owned(), served);
+    }
+
+    /// The session ids and their cassettes.
+    #[must_use]
+    pub fn sessions(&self) -> Vec<(String, Arc<Cassette>)> {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.cassette.clone()))
+            .collect()
+    }
+
+    /// The journal.
+    #[must_use]
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Milliseconds since the replay started.
+    #[must_use]
+    pub fn now_ms(&self) -> f64 {
+        self.clock.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Handles one request to a model endpoint.
+    ///
+    /// `session` is the URL's session prefix; without one, the only session is used, or the
+    /// one whose cassette has the request's first user message.
+    pub fn handle_model(
+        &self,
+        session: Option<&str>,
+        provider: Provider,
+        meta: RequestMeta,
+        body: &[u8],
+    ) -> Reply {
+        let parsed: Result<Value, Malformed> = serde_json::from_slice(body).map_err(|e| {
+            Malformed::new(
+                "",
+                MalformedKind::NotJson {
+                    detail: e.to_string(),
+                },
+            )
+        });
+        let (id, served) = match self.find_session(session, provider, parsed.as_ref().ok()) {
+            Ok(found) => found,
+            Err((status, message)) => {
+                return Reply::error(provider, &Rejection::Harness { message }, Some(status));
+            }
+        };
+        if served.cassette.provider() != provider {
+            let message = format!(
+                "tooltape: session `{id}` replays an `{}` cassette; send its requests to `{}`, not `{}`",
+                served.cassette.provider(),
+                served.cassette.provider().endpoint(),
+                provider.endpoint()
+            );
+            return Reply::error(provider, &Rejection::Harness { message }, Some(404));
+        }
+        let decoded: Result<DecodedRequest, Malformed> = match (meta.missing(provider), parsed) {
+            (Some(header), _) => Err(Malformed::new(
+                "",
+                MalformedKind::MissingHeader {
+                    header: header.to_owned(),
+                },
+            )),
+            (None, Ok(value)) => provider.decode_request(&value),
+            (None, Err(m)) => Err(m),
+        };
+        let cx = RequestContext::new(&served.cassette, &decoded);
+        let (findings, rejection) = conformance::judge_request(&cx);
+        let turn = decoded
+            .as_ref()
+            .ok()
+            .map(|r| r.conversation.assistant_turns());
+        let reply = match (&rejection, turn) {
+            (Some(r), _) => Reply::error(provider, r, None),
+            (None, Some(t)) => served.replies[t].clone(),
+            (None, None) => Reply::error(
+                provider,
+                &Rejection::Harness {
+                    message: "tooltape: the request could not be judged".into(),
+                },
+                None,
+            ),
+        };
+        self.journal.push(Entry::Model(ModelEntry {
+            session: id,
+            at_ms: self.now_ms(),
+            turn,
+            status: reply.status(),
+            streamed: matches!(reply, Reply::Sse { .. }),
+            findings,
+        }));
+        reply
+    }
+
+    fn find_session(
+        &self,
+        session: Option<&str>,
+        provider: Provider,
+        body: Option<&Value>,
+    ) -> Result<(String, Arc<Served>), (u16, String)> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(id) = session {
+            return sessions
+                .get(id)
+                .map(|s| (id.to_owned(), s.clone()))
+                .ok_or_else(|| {
+                    (
+                        404,
+                        format!(
+                            "tooltape: no session `{id}`; this server has {}",
+                            list(sessions.keys())
+                        ),
+                    )
+                });
+        }
+        if sessions.len() == 1 {
+            let (id, s) = sessions
+                .iter()
+                .next()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .ok_or((404, String::new()))?;
+            return Ok((id, s));
+        }
+        let prompt = body
+            .and_then(|b| provider.decode_request(b).ok())
+            .and_then(|r| r.conversation.first_user_text());
+        let candidates: Vec<_> = sessions
+            .iter()
+            .filter(|(_, s)| s.cassette.provider() == provider)
+            .filter(|(_, s)| {
+                prompt
+                    .as_deref()
+                    .is_some_and(|p| p.trim() == s.cassette.prompt().trim())
+            })
+            .collect();
+        match candidates.first() {
+            Some((id, s)) => Ok(((*id).clone(), (*s).clone())),
+            None => Err((
+                404,
+                format!(
+                    "tooltape: no cassette of this server starts with this request's first user message; use a session URL (/s/{{session}}/…) for one of {}",
+                    list(sessions.keys())
+                ),
+            )),
+        }
+    }
+
+    /// Everything the rules found for one session, once its loop has finished: the findings
+    /// of each request (each distinct finding once) and of the session rules.
+    #[must_use]
+    pub fn findings(&self, session: &str) -> Vec<Finding> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(served) = sessions.get(session).cloned() else {
+            return Vec::new();
+        };
+        drop(sessions);
+        let mut findings: Vec<Finding> = Vec::new();
+        let mut served_turns = Vec::new();
+        for entry in self.journal.session(session) {
+            if let Entry::Model(m) = entry {
+                if m.status == 200
+                    && let Some(t) = m.turn
+                {
+                    served_turns.push(t);
+                }
+                for f in m.findings {
+                    if !findings.contains(&f) {
+                        findings.push(f);
+                    }
+                }
+            }
+        }
+        let cx = SessionContext {
+            cassette: &served.cassette,
+            served_turns,
+        };
+        findings.extend(conformance::judge_session(&cx));
+        findings
+    }
+
+    /// How many model requests each session received.
+    #[must_use]
+    pub fn request_counts(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for (id, _) in self.sessions() {
+            let n = self
+                .journal
+                .session(&id)
+                .iter()
+                .filter(|e| matches!(e, Entry::Model(_)))
+                .count();
+            counts.insert(id, n);
+        }
+        counts
+    }
+}
+
+fn list<'a>(keys: impl Iterator<Item = &'a String>) -> String {
+    let keys: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
+    if keys.is_empty() {
+        "no sessions".to_owned()
+    } else {
+        format!("sessions {}", keys.join(", "))
+    }
+}
