@@ -3,10 +3,13 @@
 pub mod cassette;
 pub mod conformance;
 pub mod provider;
+pub mod reference_loop;
 pub mod report;
+pub mod run;
 pub mod server;
 pub mod transcript;
 
 pub use cassette::Cassette;
+pub use reference_loop::{ReferenceLoop, Tools};
 pub use report::Report;
 pub use server::ReplayServer;

@@ -155,9 +155,7 @@ fn frame_end(buf: &[u8]) -> Option<usize> {
         let rest = &buf[i..];
         if rest.starts_with(b"\r\n\r\n") {
             Some(i + 4)
-        } else if rest.starts_with(b"\n\n") {
-            Some(i + 2)
-        } else if rest.starts_with(b"\r\r") {
+        } else if rest.starts_with(b"\n\n") || rest.starts_with(b"\r\r") {
             Some(i + 2)
         } else {
             None

@@ -1,0 +1,363 @@
+//! The reference agent loop: the correct way to handle parallel tool calls, over real HTTP.
+//!
+//! Per model turn it decodes the calls (JSON or stream, accumulated as a careful client must),
+//! runs them concurrently with an order-preserving join (tools marked sequential one at a time,
+//! in call order), turns a failing or timed-out tool into an error result while its siblings
+//! complete, and answers every id once, in call order, in the container the provider requires.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::{BoxFuture, join, join_all};
+use serde_json::Value;
+use thiserror::Error;
+use tokio::time::Instant;
+
+use crate::cassette::Cassette;
+use crate::provider::{Provider, ResponseError, sse};
+use crate::report::Span;
+use crate::transcript::{AssistantTurn, ToolCall, ToolResult};
+
+/// The outcome of one tool call: its result content, or an error message.
+pub type ToolOutcome = Result<Value, String>;
+
+/// Runs tools for the loop. Implemented by [`CassetteTools`], and by any closure
+/// `Fn(usize, ToolCall) -> impl Future<Output = ToolOutcome>` (turn is 0-based).
+pub trait Tools: Send + Sync {
+    /// Runs one call of model turn `turn` (0-based).
+    fn call(&self, turn: usize, call: ToolCall) -> BoxFuture<'static, ToolOutcome>;
+}
+
+impl<F, Fut> Tools for F
+where
+    F: Fn(usize, ToolCall) -> Fut + Send + Sync,
+    Fut: Future<Output = ToolOutcome> + Send + 'static,
+{
+    fn call(&self, turn: usize, call: ToolCall) -> BoxFuture<'static, ToolOutcome> {
+        Box::pin(self(turn, call))
+    }
+}
+
+/// The step between default latencies: a turn's calls finish in reverse call order.
+pub const DEFAULT_LATENCY_STEP: Duration = Duration::from_millis(50);
+
+/// Tools simulated from a cassette: the recorded results, the cassette's latencies (default:
+/// reverse call order in 50 ms steps), failures and hangs.
+#[derive(Debug, Clone)]
+pub struct CassetteTools {
+    cassette: Arc<Cassette>,
+}
+
+impl CassetteTools {
+    /// Tools for one cassette.
+    #[must_use]
+    pub fn new(cassette: Arc<Cassette>) -> Self {
+        Self { cassette }
+    }
+}
+
+/// How long call `call_id` of `turn` takes under the cassette's settings.
+#[must_use]
+pub fn simulated_latency(cassette: &Cassette, turn: usize, call: &ToolCall) -> Duration {
+    if let Some(ms) = cassette.tool(&call.name).latency_ms {
+        return Duration::from_millis(ms);
+    }
+    let calls = cassette.calls(turn);
+    let n = calls.len();
+    let i = calls.iter().position(|c| c.id == call.id).unwrap_or(0);
+    DEFAULT_LATENCY_STEP * u32::try_from(n - i.min(n)).unwrap_or(1)
+}
+
+impl Tools for CassetteTools {
+    fn call(&self, turn: usize, call: ToolCall) -> BoxFuture<'static, ToolOutcome> {
+        let cassette = self.cassette.clone();
+        Box::pin(async move {
+            let sim = cassette.tool(&call.name);
+            if sim.hangs {
+                futures::future::pending::<()>().await;
+            }
+            tokio::time::sleep(simulated_latency(&cassette, turn, &call)).await;
+            if let Some(message) = sim.fails {
+                return Err(message);
+            }
+            Ok(cassette.recorded_result(turn, &call.id).map_or_else(
+                || Value::String(format!("{} done", call.name)),
+                |r| r.content,
+            ))
+        })
+    }
+}
+
+/// Why the loop stopped early.
+#[derive(Debug, Error)]
+pub enum LoopError {
+    /// The HTTP request failed.
+    #[error("request for turn {turn} failed: {source}")]
+    Http {
+        /// The 1-based turn.
+        turn: usize,
+        /// The client error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered with an error status.
+    #[error("turn {turn} was rejected with HTTP {status}: {body}")]
+    Rejected {
+        /// The 1-based turn.
+        turn: usize,
+        /// The status.
+        status: u16,
+        /// The body.
+        body: String,
+    },
+    /// The response could not be decoded.
+    #[error("the response of turn {turn} does not decode: {source}")]
+    Decode {
+        /// The 1-based turn.
+        turn: usize,
+        /// What is wrong.
+        #[source]
+        source: ResponseError,
+    },
+    /// The model kept asking for tools.
+    #[error("stopped after {0} turns (max-turns guard)")]
+    MaxTurns(usize),
+}
+
+/// One model turn as the loop handled it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoopTurn {
+    /// The 1-based model turn.
+    pub index: usize,
+    /// The calls the model made, in order.
+    pub calls: Vec<ToolCall>,
+    /// The results the loop sent, in call order.
+    pub results: Vec<ToolResult>,
+    /// When each call ran, in call order.
+    #[serde(skip)]
+    pub spans: Vec<Span>,
+}
+
+/// What a finished loop did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoopOutcome {
+    /// The turns with tool calls.
+    pub turns: Vec<LoopTurn>,
+    /// The final answer's text.
+    pub final_text: String,
+    /// How many model requests were sent.
+    pub requests: usize,
+}
+
+/// The reference loop.
+#[derive(Debug, Clone)]
+pub struct ReferenceLoop {
+    client: reqwest::Client,
+    base_url: String,
+    max_turns: usize,
+    tool_timeout: Duration,
+}
+
+impl ReferenceLoop {
+    /// A loop talking to `base_url` (a server root or session root, e.g.
+    /// `http://127.0.0.1:PORT/s/name`; the provider's endpoint path is appended).
+    #[must_use]
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new()),
+            base_url: base_url.into(),
+            max_turns: 16,
+            tool_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Stops after this many model turns.
+    #[must_use = "the builder returns the changed loop"]
+    pub fn max_turns(mut self, n: usize) -> Self {
+        self.max_turns = n.max(1);
+        self
+    }
+
+    /// Gives up on a tool after this long; it then gets an error result.
+    #[must_use = "the builder returns the changed loop"]
+    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
+        self.tool_timeout = timeout;
+        self
+    }
+
+    /// Replays the cassette's conversation: its first request, then follow-ups built from
+    /// the served turns and the tools' results, until a response has no tool calls.
+    ///
+    /// # Errors
+    /// A request fails or is rejected, a response does not decode, or the max-turns guard hits.
+    pub async fn run(
+        &self,
+        cassette: &Cassette,
+        tools: &dyn Tools,
+    ) -> Result<LoopOutcome, LoopError> {
+        let provider = cassette.provider();
+        let template = cassette.file.interactions[0].request.body.clone();
+        let mut messages: Vec<Value> = template
+            .get("messages")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let sequential: HashSet<String> = cassette
+            .file
+            .tools
+            .iter()
+            .filter(|(_, s)| s.sequential)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let clock = Instant::now();
+        let mut turns = Vec::new();
+        for turn in 0..self.max_turns {
+            let mut body = template.clone();
+            if let Some(obj) = body.as_object_mut() {
+                obj.insert("messages".into(), Value::Array(messages.clone()));
+            }
+            let answer = self.ask(provider, turn + 1, &body).await?;
+            let calls: Vec<ToolCall> = answer.tool_calls().cloned().collect();
+            if calls.is_empty() {
+                return Ok(LoopOutcome {
+                    turns,
+                    final_text: answer.text(),
+                    requests: turn + 1,
+                });
+            }
+            let (results, spans) = self.execute(turn, &calls, tools, &sequential, clock).await;
+            messages.push(provider.encode_assistant(&answer));
+            messages.extend(provider.encode_results(&results));
+            turns.push(LoopTurn {
+                index: turn + 1,
+                calls,
+                results,
+                spans,
+            });
+        }
+        Err(LoopError::MaxTurns(self.max_turns))
+    }
+
+    async fn ask(
+        &self,
+        provider: Provider,
+        turn: usize,
+        body: &Value,
+    ) -> Result<AssistantTurn, LoopError> {
+        let url = format!(
+            "{}{}",
+            self.base_url.trim_end_matches('/'),
+            provider.endpoint()
+        );
+        let mut req = self.client.post(url).json(body);
+        req = match provider {
+            Provider::OpenAiChat => req.bearer_auth("sk-tooltape-placeholder"),
+            Provider::Anthropic => req
+                .header("x-api-key", "sk-ant-tooltape-placeholder")
+                .header("anthropic-version", "2023-06-01"),
+        };
+        let http = |source| LoopError::Http { turn, source };
+        let response = req.send().await.map_err(http)?;
+        let status = response.status().as_u16();
+        let is_stream = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if !(200..300).contains(&status) {
+            let body = response.text().await.unwrap_or_default();
+            return Err(LoopError::Rejected { turn, status, body });
+        }
+        let decode = |source| LoopError::Decode { turn, source };
+        if is_stream {
+            let mut parser = sse::SseParser::new();
+            let mut events = Vec::new();
+            let mut stream = response.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(http)?;
+                events.extend(
+                    parser
+                        .push(&chunk)
+                        .map_err(|e| decode(ResponseError::new("stream", e.to_string())))?,
+                );
+            }
+            parser
+                .finish()
+                .map_err(|e| decode(ResponseError::new("stream", e.to_string())))?;
+            provider.decode_response_sse(&events).map_err(decode)
+        } else {
+            let text = response.text().await.map_err(http)?;
+            provider.decode_response_json(&text).map_err(decode)
+        }
+    }
+
+    async fn execute(
+        &self,
+        turn: usize,
+        calls: &[ToolCall],
+        tools: &dyn Tools,
+        sequential: &HashSet<String>,
+        clock: Instant,
+    ) -> (Vec<ToolResult>, Vec<Span>) {
+        let run_one = |call: ToolCall| {
+            let future = tools.call(turn, call.clone());
+            let timeout = self.tool_timeout;
+            async move {
+                let start = clock.elapsed();
+                let outcome = tokio::time::timeout(timeout, future).await;
+                let end = clock.elapsed();
+                let (content, is_error) = match outcome {
+                    Ok(Ok(content)) => (content, false),
+                    Ok(Err(message)) => (Value::String(message), true),
+                    Err(_) => (
+                        Value::String(format!(
+                            "tool `{}` timed out after {} ms",
+                            call.name,
+                            timeout.as_millis()
+                        )),
+                        true,
+                    ),
+                };
+                let span = Span {
+                    call_id: call.id.clone(),
+                    name: call.name.clone(),
+                    start_ms: start.as_secs_f64() * 1000.0,
+                    end_ms: end.as_secs_f64() * 1000.0,
+                };
+                (
+                    ToolResult {
+                        call_id: call.id,
+                        content,
+                        is_error,
+                    },
+                    span,
+                )
+            }
+        };
+        type Indexed<'c> = Vec<(usize, &'c ToolCall)>;
+        let (seq, par): (Indexed<'_>, Indexed<'_>) = calls
+            .iter()
+            .enumerate()
+            .partition(|(_, c)| sequential.contains(&c.name));
+        let concurrent = join_all(par.iter().map(|(_, c)| run_one((*c).clone())));
+        let one_by_one = async {
+            let mut done = Vec::with_capacity(seq.len());
+            for (_, c) in &seq {
+                done.push(run_one((*c).clone()).await);
+            }
+            done
+        };
+        let (par_done, seq_done) = join(concurrent, one_by_one).await;
+        let mut slots: Vec<Option<(ToolResult, Span)>> = vec![None; calls.len()];
+        for ((i, _), done) in par.iter().zip(par_done).chain(seq.iter().zip(seq_done)) {
+            slots[*i] = Some(done);
+        }
+        slots.into_iter().flatten().unzip()
+    }
+}

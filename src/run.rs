@@ -1,0 +1,125 @@
+//! `tooltape run`: the reference loop against every cassette, through the real server.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use crate::cassette::Cassette;
+use crate::reference_loop::{CassetteTools, LoopError, LoopOutcome, ReferenceLoop};
+use crate::report::{CassetteReport, Report, TurnTiming};
+use crate::server::{Replay, ReplayServer};
+
+/// Settings of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// How many cassettes run at once.
+    pub jobs: usize,
+    /// Whether warnings fail.
+    pub strict: bool,
+    /// The reference loop's per-tool timeout.
+    pub tool_timeout: Duration,
+    /// The reference loop's max-turns guard.
+    pub max_turns: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            jobs: 4,
+            strict: false,
+            tool_timeout: Duration::from_secs(5),
+            max_turns: 16,
+        }
+    }
+}
+
+/// One cassette's run: its report entry and what the loop did.
+#[derive(Debug)]
+pub struct CassetteRun {
+    /// The report entry.
+    pub report: CassetteReport,
+    /// What the reference loop did, or why it stopped.
+    pub outcome: Result<LoopOutcome, LoopError>,
+}
+
+/// Session ids for cassettes: the name, made URL-safe and unique.
+#[must_use]
+pub fn session_ids(cassettes: &[Arc<Cassette>]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    cassettes
+        .iter()
+        .map(|c| {
+            let base: String = c
+                .name()
+                .chars()
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() || "-_.".contains(ch) {
+                        ch
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let mut id = base.clone();
+            let mut n = 2;
+            while !seen.insert(id.clone()) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            id
+        })
+        .collect()
+}
+
+/// Runs the reference loop against each cassette through one replay server on loopback.
+///
+/// # Errors
+/// No loopback port can be bound.
+pub async fn run(
+    cassettes: Vec<Arc<Cassette>>,
+    options: &RunOptions,
+) -> std::io::Result<(Report, Vec<CassetteRun>)> {
+    let replay = Arc::new(Replay::new());
+    let ids = session_ids(&cassettes);
+    for (id, c) in ids.iter().zip(&cassettes) {
+        replay.add_session(id, c.clone());
+    }
+    let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
+    let server = &server;
+    let runs: Vec<CassetteRun> = futures::stream::iter(ids.iter().zip(&cassettes))
+        .map(|(id, cassette)| async move {
+            let agent = ReferenceLoop::new(server.session_url(id))
+                .tool_timeout(options.tool_timeout)
+                .max_turns(options.max_turns);
+            let tools = CassetteTools::new(cassette.clone());
+            let outcome = agent.run(cassette, &tools).await;
+            let findings = server.replay().findings(id);
+            let turns = match &outcome {
+                Ok(o) => o
+                    .turns
+                    .iter()
+                    .map(|t| TurnTiming::from_spans(t.index, t.calls.len(), t.spans.clone()))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            let mut report = CassetteReport::new(cassette, findings, turns);
+            if let Err(e) = &outcome
+                && report.findings.is_empty()
+            {
+                report.error = Some(format!("the reference loop stopped: {e}"));
+            }
+            CassetteRun { report, outcome }
+        })
+        .buffered(options.jobs.max(1))
+        .collect()
+        .await;
+    let report = Report {
+        cassettes: runs.iter().map(|r| r.report.clone()).collect(),
+        ..Report::default()
+    }
+    .finish(options.strict);
+    Ok((report, runs))
+}
