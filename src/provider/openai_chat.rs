@@ -31,6 +31,7 @@
 //! | duplicate result | `Invalid parameter: Duplicate value for 'tool_call_id' of '{id}', in messages[{a}] and messages[{b}].` | `messages.[b].tool_call_id` / null | captured |
 //! | not JSON | `We could not parse the JSON body of your request. (HINT: …)` | null / null | best known |
 //! | `model` missing | `you must provide a model parameter` | null / null | captured |
+//! | `messages` empty | `Invalid value for 'messages': empty array. …` | `messages` / null | ours: the real reply is `Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.` with code `empty_array` (captured), which [`MalformedKind`] cannot express yet |
 //! | other field missing | `Missing required parameter: '{path}'.` | path / `missing_required_parameter` | best known |
 //! | wrong type | `Invalid type for '{path}': expected {expected}, but got {found} instead.` | path / `invalid_type` | captured for `function.arguments` |
 //! | string too long | `Invalid '{path}': string too long. Expected a string with maximum length {max}, but got a string with length {found} instead.` | path / `string_above_max_length` | captured for tool call ids |
