@@ -38,6 +38,8 @@
 //! (`messages.3.content.0.tool_use.id`); our malformed paths are plain JSON paths
 //! (`messages.3.content.0.id`), so those texts may differ from the real ones in that segment.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -353,7 +355,7 @@ struct Slot {
 /// never started (or already stopped), the stream carries an `error` event, or it ends without
 /// `message_stop`. The error is at `frame N`, N counting the events from 0.
 pub fn decode_response_sse(events: &[Event]) -> Result<AssistantTurn, ResponseError> {
-    let mut slots: std::collections::BTreeMap<usize, Slot> = std::collections::BTreeMap::new();
+    let mut slots: BTreeMap<usize, Slot> = BTreeMap::new();
     let mut started = false;
     let mut stopped = false;
     let mut stop_reason = None;
@@ -468,10 +470,7 @@ fn is_known_event(kind: &str) -> bool {
     )
 }
 
-fn open_slot(
-    slots: &mut std::collections::BTreeMap<usize, Slot>,
-    index: usize,
-) -> Result<&mut Slot, String> {
+fn open_slot(slots: &mut BTreeMap<usize, Slot>, index: usize) -> Result<&mut Slot, String> {
     match slots.get_mut(&index) {
         Some(slot) if slot.open => Ok(slot),
         Some(_) => Err(format!("block {index} was already stopped")),
@@ -791,6 +790,8 @@ fn encode_block(block: &Block) -> Value {
             text,
             signature,
         }) => {
+            // A `thinking` block without a signature is sent without one: the API refuses
+            // it, which is the truth about such a turn.
             if kind == REDACTED_THINKING {
                 json!({"type": REDACTED_THINKING, "data": text})
             } else {
@@ -931,6 +932,8 @@ fn dotted(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::provider::sse::{parse_frames, split_frames};
 
@@ -1852,5 +1855,52 @@ data: {"type":"message_stop"}"#;
         assert_eq!(decoded[1].text(), turn.text());
         let back: Vec<ToolResult> = decoded[2].tool_results().map(|(_, r)| r.clone()).collect();
         assert_eq!(back, results);
+    }
+
+    fn arbitrary_call() -> impl Strategy<Value = ToolCall> {
+        (
+            "toolu_[A-Za-z0-9]{4,24}",
+            "[a-z_]{1,12}",
+            prop::collection::vec(("[a-z]{1,6}", any::<i32>()), 0..4),
+        )
+            .prop_map(|(id, name, fields)| {
+                let input: Map<String, Value> =
+                    fields.into_iter().map(|(k, v)| (k, json!(v))).collect();
+                ToolCall {
+                    id,
+                    name,
+                    arguments: Value::Object(input).to_string(),
+                }
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_turn_and_its_results_survive_the_wire(
+            prose in proptest::option::of(".{0,40}"),
+            calls in prop::collection::vec(arbitrary_call(), 1..8),
+            failing in prop::collection::vec(any::<bool>(), 8),
+        ) {
+            let mut blocks: Vec<Block> = prose.map(|text| Block::Text { text }).into_iter().collect();
+            blocks.extend(calls.iter().cloned().map(Block::ToolCall));
+            let turn = AssistantTurn { blocks, stop: StopReason::ToolUse };
+            let results: Vec<ToolResult> = calls
+                .iter()
+                .zip(&failing)
+                .map(|(c, &is_error)| ToolResult {
+                    call_id: c.id.clone(),
+                    content: json!(format!("result of {}", c.name)),
+                    is_error,
+                })
+                .collect();
+            let mut messages = vec![json!({"role": "user", "content": "go"}), encode_assistant(&turn)];
+            messages.extend(encode_results(&results));
+            let body = json!({"model": "m", "max_tokens": 1, "messages": messages});
+            let decoded = decode_request(&body).unwrap().conversation.messages;
+            prop_assert_eq!(decoded.len(), 3);
+            prop_assert_eq!(&decoded[1].blocks, &turn.blocks);
+            let back: Vec<ToolResult> = decoded[2].tool_results().map(|(_, r)| r.clone()).collect();
+            prop_assert_eq!(back, results);
+        }
     }
 }
