@@ -825,6 +825,53 @@ def args_equal(a, b) -> bool:
         return a == b
 
 
+def check_turn_replay(provider: str, d: dict, msgs: list, k: int, j: int, warnings: list[str]) -> dict:
+    """Request j must echo response k as its k-th assistant message, answered right after it in call
+    order in the provider's container. Returns {call id: (content, is_error)}."""
+    a_idx = assistant_indexes(msgs)[k]
+    echo = msgs[a_idx]
+    ids = [c["id"] for c in d["calls"]]
+    if provider == "openai-chat":
+        tcs = echo.get("tool_calls") or []
+        need([t["id"] for t in tcs] == ids, f"request {j}: echo of response {k} has call ids {[t['id'] for t in tcs]}")
+        for t, c in zip(tcs, d["calls"]):
+            need(t["function"]["name"] == c["name"], f"request {j}: echoed name differs for {c['id']}")
+            need(args_equal(t["function"]["arguments"], c["arguments"]),
+                 f"request {j}: echoed arguments differ for {c['id']}")
+            if t["function"]["arguments"] != c["arguments"] and j == k + 1:
+                warnings.append(f"request {j}: arguments of {c['id']} re-serialised (same JSON value)")
+        run = []
+        for m in msgs[a_idx + 1:]:
+            if m.get("role") != "tool":
+                break
+            run.append(m)
+        need([m["tool_call_id"] for m in run] == ids,
+             f"request {j}: tool messages {[m['tool_call_id'] for m in run]} do not answer {ids} in order")
+        return {m["tool_call_id"]: (m["content"], False) for m in run}
+    blocks = echo["content"]
+    uses = [b for b in blocks if b.get("type") == "tool_use"]
+    need([b["id"] for b in uses] == ids, f"request {j}: echo of response {k} has tool_use ids {[b['id'] for b in uses]}")
+    for b, c in zip(uses, d["calls"]):
+        need(b["name"] == c["name"] and b["input"] == c["input"], f"request {j}: echo of {c['id']} differs")
+    think_resp = [b for b in d["blocks"] if b["type"] in ("thinking", "redacted_thinking")]
+    think_echo = [b for b in blocks if b.get("type") in ("thinking", "redacted_thinking")]
+    need(think_resp == think_echo, f"request {j}: thinking blocks of response {k} not echoed unchanged")
+    need(a_idx + 1 < len(msgs), f"request {j}: nothing after the assistant turn")
+    nxt = msgs[a_idx + 1]
+    need(nxt["role"] == "user" and isinstance(nxt["content"], list),
+         f"request {j}: no user message with blocks after assistant turn {k}")
+    lead = []
+    for b in nxt["content"]:
+        if b.get("type") != "tool_result":
+            break
+        lead.append(b)
+    need([b["tool_use_id"] for b in lead] == ids,
+         f"request {j}: tool_result blocks do not answer the calls of response {k} first and in order")
+    need(all(b.get("type") != "tool_result" for b in nxt["content"][len(lead):]),
+         f"request {j}: a tool_result after a non-result block")
+    return {b["tool_use_id"]: (b.get("content"), bool(b.get("is_error"))) for b in lead}
+
+
 def validate(cas: dict, where: str) -> list[str]:
     """Raises Invalid on a broken cassette; returns warnings."""
     warnings: list[str] = []
@@ -911,59 +958,19 @@ def validate(cas: dict, where: str) -> list[str]:
             need(k == len(inters) - 1, f"response {k} has no tool calls but the conversation goes on")
             continue
         need(k + 1 < len(inters), f"response {k} (the last) still asks for tools")
-        msgs = inters[k + 1]["request"]["body"]["messages"]
-        a_idx = assistant_indexes(msgs)[k]
-        echo = msgs[a_idx]
-        if provider == "openai-chat":
-            tcs = echo.get("tool_calls") or []
-            need([t["id"] for t in tcs] == [c["id"] for c in d["calls"]], f"request {k + 1}: echoed call ids differ")
-            for t, c in zip(tcs, d["calls"]):
-                need(t["function"]["name"] == c["name"], f"request {k + 1}: echoed name differs for {c['id']}")
-                need(args_equal(t["function"]["arguments"], c["arguments"]),
-                     f"request {k + 1}: echoed arguments differ for {c['id']}")
-                if t["function"]["arguments"] != c["arguments"]:
-                    warnings.append(f"request {k + 1}: arguments of {c['id']} re-serialised (same JSON value)")
-            run = []
-            for m in msgs[a_idx + 1:]:
-                if m.get("role") != "tool":
-                    break
-                run.append(m)
-            need([m["tool_call_id"] for m in run] == [c["id"] for c in d["calls"]],
-                 f"request {k + 1}: tool messages {[m['tool_call_id'] for m in run]} do not answer "
-                 f"{[c['id'] for c in d['calls']]} in order")
-            results = {m["tool_call_id"]: (m["content"], False) for m in run}
-        else:
-            blocks = echo["content"]
-            uses = [b for b in blocks if b.get("type") == "tool_use"]
-            need([b["id"] for b in uses] == [c["id"] for c in d["calls"]], f"request {k + 1}: echoed tool_use ids differ")
-            for b, c in zip(uses, d["calls"]):
-                need(b["name"] == c["name"] and b["input"] == c["input"], f"request {k + 1}: echo of {c['id']} differs")
-            think_resp = [b for b in d["blocks"] if b["type"] in ("thinking", "redacted_thinking")]
-            think_echo = [b for b in blocks if b.get("type") in ("thinking", "redacted_thinking")]
-            need(think_resp == think_echo, f"request {k + 1}: thinking blocks not echoed unchanged")
-            need(a_idx + 1 < len(msgs), f"request {k + 1}: nothing after the assistant turn")
-            nxt = msgs[a_idx + 1]
-            need(nxt["role"] == "user" and isinstance(nxt["content"], list), f"request {k + 1}: no user block list after the assistant turn")
-            lead = []
-            for b in nxt["content"]:
-                if b.get("type") != "tool_result":
-                    break
-                lead.append(b)
-            need([b["tool_use_id"] for b in lead] == [c["id"] for c in d["calls"]],
-                 f"request {k + 1}: tool_result blocks do not answer the calls first and in order")
-            need(all(b.get("type") != "tool_result" for b in nxt["content"][len(lead):]),
-                 f"request {k + 1}: a tool_result after a non-result block")
-            results = {b["tool_use_id"]: (b.get("content"), bool(b.get("is_error"))) for b in lead}
-        for call in d["calls"]:
-            sim = cas["tools"].get(call["name"], {})
-            content, is_error = results[call["id"]]
-            if "fails" in sim:
-                need(content == sim["fails"], f"request {k + 1}: failing tool {call['name']} answered with "
-                                              f"{content!r}, expected the fails message")
-                if provider == "anthropic":
-                    need(is_error, f"request {k + 1}: failing tool {call['name']} lacks is_error: true")
-            else:
-                need(not is_error, f"request {k + 1}: {call['id']} marked is_error but its tool does not fail")
+        # Every later request replays response k and its results; check them all.
+        for j in range(k + 1, len(inters)):
+            results = check_turn_replay(provider, d, inters[j]["request"]["body"]["messages"], k, j, warnings)
+            for call in d["calls"]:
+                sim = cas["tools"].get(call["name"], {})
+                content, is_error = results[call["id"]]
+                if "fails" in sim:
+                    need(content == sim["fails"], f"request {j}: failing tool {call['name']} answered with "
+                                                  f"{content!r}, expected the fails message")
+                    if provider == "anthropic":
+                        need(is_error, f"request {j}: failing tool {call['name']} lacks is_error: true")
+                else:
+                    need(not is_error, f"request {j}: {call['id']} marked is_error but its tool does not fail")
     called = {call["name"] for d in decoded_list for call in d["calls"]}
     for name in cas["tools"]:
         need(name in called, f"tools.{name}: no call of that tool in the cassette")
