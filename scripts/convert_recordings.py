@@ -535,7 +535,8 @@ PLANS = [
                     "(get_weather), then 1 final_result call with ~50 argument fragments, then a synthetic "
                     "streamed text answer; calls per turn 2, 1, 1, 0, streamed.",
      "results": ["Final result processed."],
-     "note": "final_result is pydantic-ai's output tool: pydantic-ai ends the run on it without a follow-up, "
+     "followup_overrides": {"tool_choice": "auto"},
+     "note": "`final_result` is pydantic-ai's output tool: pydantic-ai ends the run on it without a follow-up, "
              "so the conversation is completed with pydantic-ai's usual reply to that call.",
      "final_pieces": ["The capital is Mexico City, ", "the weather there is sunny ", "and the product is Pydantic AI."]},
     {"file": "openai-chat/openai-python-parse-multiple-tools.stream.sse",
@@ -711,6 +712,10 @@ def convert(plan: dict, recordings: Path, prov: dict) -> tuple[dict, dict | None
         results = plan["results"]
         prev = last["request"]["body"]
         follow = synthetic_followup(provider, prev, decoded, results)
+        for key, value in plan.get("followup_overrides", {}).items():
+            notes.append(f"the synthetic follow-up sets `{key}` to {json.dumps(value)} (recorded: "
+                         f"{json.dumps(prev.get(key))}) so that a final text answer is consistent with it.")
+            follow[key] = value
         streamed = last["response"]["body"]["type"] == "sse"
         k = len(interactions)
         seed = f"{plan['stem']}/{k}"
