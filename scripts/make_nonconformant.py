@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Writes fixtures/nonconformant/*.json: follow-up requests that break one rule each.
+
+Each file takes a correct recorded follow-up from a bundled cassette, applies one mistake, and
+states the expected answer. The expected 400 bodies are written here from the provider texts in
+the reference notes (shared/reference/recordings/API_ERRORS.md, protocol-notes.md §F), not from
+tooltape's output, so the test that replays them can fail. One-off generator, kept for review;
+the JSON files are what the tests read.
+"""
+import copy
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "fixtures" / "nonconformant"
+
+OA = "openai-chat/fantasy-gpt-4o-parallel2-followup.json"
+AN = "anthropic/fantasy-sonnet-4-parallel2-followup.json"
+AN3 = "anthropic/handmade-three-turns.json"
+
+
+def load(rel):
+    return json.loads((ROOT / "fixtures" / rel).read_text())
+
+
+def req(rel, k):
+    return copy.deepcopy(load(rel)["interactions"][k]["request"]["body"])
+
+
+def oa_err(message, param, code=None):
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+
+
+def an_err(message):
+    return {"type": "error", "error": {"type": "invalid_request_error", "message": message},
+            "request_id": "req_011tooltape0replay000000"}
+
+
+def harness_oa(message):
+    return oa_err(message, None, "tooltape")
+
+
+def write(name, cassette, rule, description, request=None, expect=None, raw_request=None,
+          missing_headers=None):
+    doc = {"cassette": cassette, "rule": rule, "description": description}
+    if missing_headers:
+        doc["missing_headers"] = missing_headers
+    if raw_request is not None:
+        doc["raw_request"] = raw_request
+    else:
+        doc["request"] = request
+    doc["expect"] = expect
+    (OUT / f"{name}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+OUT.mkdir(parents=True, exist_ok=True)
+C1, C2 = "call_fifE5poZ3dg3JDUKGFi48NGq", "call_cvvIly4eGLZUYOMhAviT8jAF"
+T1, T2 = "toolu_01StBeRxDEwsqcc3arbDgpS9", "toolu_01AC6WQhj2iRkdYHgTAGMpVQ"
+MISSING_OA = ("An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+              "'tool_call_id'. The following tool_call_ids did not have response messages: ")
+MISSING_AN = ("messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: {ids}. "
+              "Each `tool_use` block must have a corresponding `tool_result` block in the next message.")
+
+# OpenAI chat: messages are [system, user, assistant(2 calls), tool C1, tool C2].
+r = req(OA, 1); del r["messages"][4]
+write("TT001-openai-second-result-missing", OA, "TT001",
+      "The loop answers only the first of two parallel calls.",
+      r, {"status": 400, "body": oa_err(MISSING_OA + C2, "messages.[2].role")})
+
+r = req(OA, 1); del r["messages"][3:]
+write("TT001-openai-no-results", OA, "TT001",
+      "The loop sends the assistant turn back with no result at all.",
+      r, {"status": 400, "body": oa_err(MISSING_OA + f"{C1}, {C2}", "messages.[2].role")})
+
+r = req(OA, 1); r["messages"].append({"role": "tool", "tool_call_id": "call_XXXXXXXXXXXXXXXXXXXXXXXX", "content": "7"})
+write("TT002-openai-unknown-id", OA, "TT002",
+      "A third result names an id that the assistant turn never called.",
+      r, {"status": 400, "body": oa_err(
+          "Invalid parameter: 'tool_call_id' of 'call_XXXXXXXXXXXXXXXXXXXXXXXX' not found in 'tool_calls' of previous message.",
+          "messages.[5].tool_call_id")})
+
+r = req(OA, 1); del r["messages"][2]
+write("TT002-openai-assistant-dropped", OA, "TT002",
+      "The loop drops the assistant message that carried the calls and sends only the tool messages.",
+      r, {"status": 400, "body": oa_err(
+          "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          "messages.[2].role")})
+
+r = req(OA, 1); r["messages"].append(copy.deepcopy(r["messages"][4]))
+write("TT003-openai-duplicate-result", OA, "TT003",
+      "The second call is answered twice (a retried tool appended another result).",
+      r, {"status": 400, "body": oa_err(
+          f"Invalid parameter: Duplicate value for 'tool_call_id' of '{C2}', in messages[4] and messages[5].",
+          "messages.[5].tool_call_id")})
+
+r = req(OA, 1); r["messages"].insert(3, {"role": "user", "content": "Here are the results."})
+write("TT004-openai-user-message-before-results", OA, "TT004",
+      "A user message sits between the assistant message and its tool messages.",
+      r, {"status": 400, "body": oa_err(MISSING_OA + f"{C1}, {C2}", "messages.[2].role")})
+
+r = req(OA, 1); r["messages"][2]["tool_calls"][0]["function"]["arguments"] = "{\"a\": 20, \"b\": 3}"
+write("TT006-openai-arguments-edited", OA, "TT006",
+      "The echoed assistant turn carries other arguments than were served. The API accepts it, so the recorded response is served; the finding stays.",
+      r, {"status": 200})
+
+r = req(OA, 1); r["messages"][2]["tool_calls"][0]["function"]["arguments"] = {"a": 2, "b": 3}
+write("TT011-openai-arguments-as-object", OA, "TT011",
+      "The loop replays `function.arguments` as a JSON object instead of the string that was served.",
+      r, {"status": 400, "body": oa_err(
+          "Invalid type for 'messages[2].tool_calls[0].function.arguments': expected a string, but got an object instead.",
+          "messages[2].tool_calls[0].function.arguments", "invalid_type")})
+
+write("TT011-openai-not-json", OA, "TT011", "The body is not JSON.",
+      raw_request="{\"model\": \"gpt-4o\", \"messages\": [",
+      expect={"status": 400, "body": oa_err(
+          "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
+          "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you "
+          "have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
+          None)})
+
+r = req(OA, 1); r["messages"][1]["content"] = "Add and multiply 4 and 5"
+write("TT012-openai-other-prompt", OA, "TT012",
+      "The loop sends another user prompt than the cassette recorded.",
+      r, {"status": 400, "body": harness_oa(
+          "tooltape: the conversation left cassette `fantasy-gpt-4o-parallel2-followup`: user message 0 differs "
+          "from the cassette: expected \"Add and multiply the number 2 and 3\", got \"Add and multiply 4 and 5\"")})
+
+r = req(OA, 1)
+r["messages"] += [{"role": "assistant", "content": "2 + 3 = 5 and 2 * 3 = 6."}, {"role": "user", "content": "Thanks!"}]
+write("TT014-openai-request-after-final-answer", OA, "TT014",
+      "The loop keeps asking after the final answer (no tool calls) ended the recorded conversation.",
+      r, {"status": 400, "body": harness_oa(
+          "tooltape: the request asks for response 3 but cassette `fantasy-gpt-4o-parallel2-followup` ends after 2, "
+          "whose answer had no tool calls")})
+
+# Anthropic: messages are [user, assistant(text, tool_use T1, tool_use T2), user(tool_result T1, tool_result T2)].
+r = req(AN, 1); del r["messages"][2]["content"][1]
+write("TT001-anthropic-second-result-missing", AN, "TT001",
+      "The loop answers only the first of two parallel tool_use blocks.",
+      r, {"status": 400, "body": an_err(MISSING_AN.format(ids=T2))})
+
+r = req(AN, 1); r["messages"][2]["content"].insert(0, {"type": "text", "text": "Here you go."})
+write("TT004-anthropic-text-before-results", AN, "TT004",
+      "A text block comes before the tool_result blocks in the user message.",
+      r, {"status": 400, "body": an_err(MISSING_AN.format(ids=f"{T1}, {T2}"))})
+
+r = req(AN, 1); r["messages"][2]["content"].append(copy.deepcopy(r["messages"][2]["content"][0]))
+write("TT003-anthropic-duplicate-result", AN, "TT003",
+      "The first tool_use is answered twice.",
+      r, {"status": 400, "body": an_err(
+          f"messages.2.content.2: each tool_use must have a single result. Found multiple `tool_result` blocks with id: {T1}")})
+
+r = req(AN, 1); r["messages"][2]["content"][1]["tool_use_id"] = "toolu_01XXXXXXXXXXXXXXXXXXXXXX"
+write("TT002-anthropic-wrong-id", AN, "TT002",
+      "The second result names an id the assistant turn never used (and so the second call is unanswered).",
+      r, {"status": 400, "body": an_err(MISSING_AN.format(ids=T2))})
+
+r = req(AN, 1); r["messages"][1]["content"][1]["input"] = "{\"a\": 2, \"b\": 3}"
+write("TT011-anthropic-input-as-string", AN, "TT011",
+      "The loop replays a tool_use `input` as a JSON string instead of an object.",
+      r, {"status": 400, "body": an_err("messages.1.content.1.input: Input should be a valid dictionary")})
+
+write("TT011-anthropic-missing-version-header", AN, "TT011",
+      "The request has no `anthropic-version` header.",
+      req(AN, 1), {"status": 400, "body": an_err("anthropic-version: header is required")},
+      missing_headers=["anthropic-version"])
+
+r = req(AN3, 1); r["messages"][1]["content"].pop(0)
+write("TT006-anthropic-thinking-dropped", AN3, "TT006",
+      "The loop drops the thinking block (with its signature) from the echoed assistant turn.",
+      r, {"status": 200})
+print("wrote", len(list(OUT.glob("*.json"))), "files")
