@@ -234,15 +234,14 @@ impl Rule for MisplacedToolResult {
                     format!("the result for `{id}` is misplaced: {where_}"),
                     hint,
                 );
-                f.rejection = if *orphan && cx.provider() == Provider::OpenAiChat {
-                    Some(Rejection::OrphanResult {
+                let orphan = (*orphan && cx.provider() == Provider::OpenAiChat).then(|| {
+                    Rejection::OrphanResult {
                         message: *message,
                         block: *block,
                         id: id.clone(),
-                    })
-                } else {
-                    cx.unanswered_rejection(*turn)
-                };
+                    }
+                });
+                f.rejection = cx.unanswered_rejection(*turn).or(orphan);
                 out.push(f);
             }
         }

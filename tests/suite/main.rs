@@ -1,1 +1,10 @@
-fn main() {}
+//! The one integration test binary: a module per area.
+
+mod bad_input;
+mod cli;
+mod e2e;
+mod fixtures;
+mod nonconformant;
+mod props;
+mod snapshots;
+mod support;

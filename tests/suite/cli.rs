@@ -1,0 +1,163 @@
+//! The `tooltape` binary: exit codes and the JSON contracts.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{bin, root};
+
+fn tooltape(args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn run_on_the_bundled_fixtures_exits_0_with_the_json_report_contract() {
+    let out = tooltape(&["run", "--format", "json", "-j", "8"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["conformant"], true);
+    let cassettes = report["cassettes"].as_array().unwrap();
+    assert!(cassettes.len() >= 20);
+    for c in cassettes {
+        for key in [
+            "name",
+            "provider",
+            "streaming",
+            "conformant",
+            "findings",
+            "turns",
+        ] {
+            assert!(c.get(key).is_some(), "missing `{key}` in {c}");
+        }
+        for t in c["turns"].as_array().unwrap() {
+            for key in [
+                "index",
+                "tool_calls",
+                "tool_wall_ms",
+                "ideal_ms",
+                "sequential_ms",
+            ] {
+                assert!(t.get(key).is_some(), "missing `{key}` in {t}");
+            }
+        }
+    }
+}
+
+#[test]
+fn run_with_a_filter_runs_only_matching_cassettes() {
+    let out = tooltape(&[
+        "run",
+        "--format",
+        "json",
+        "--filter",
+        "handmade-single-call",
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cassettes"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn run_writes_the_report_to_a_file_with_output() {
+    let dir = std::env::temp_dir().join(format!("tooltape-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("report.json");
+    let out = tooltape(&[
+        "run",
+        "fixtures/openai-chat/handmade-single-call.json",
+        "--format",
+        "json",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(report["cassettes"][0]["name"], "handmade-single-call");
+}
+
+#[test]
+fn a_broken_cassette_exits_2_and_names_the_file() {
+    let dir = std::env::temp_dir().join(format!("tooltape-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken.json");
+    std::fs::write(&file, "{\"tooltape\": 1, \"provider\": ").unwrap();
+    let out = tooltape(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.json"), "{stderr}");
+}
+
+#[test]
+fn a_missing_path_exits_2() {
+    let out = tooltape(&["run", "no/such/folder"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_flag_exits_2() {
+    let out = tooltape(&["run", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn rules_lists_the_catalogue_as_json() {
+    let out = tooltape(&["rules", "--format", "json"]);
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "TT001", "TT002", "TT003", "TT004", "TT006", "TT011", "TT012", "TT013", "TT014",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+}
+
+#[test]
+fn schema_prints_the_cassette_json_schema() {
+    let out = tooltape(&["schema"]);
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(schema["properties"]["tooltape"].is_object(), "{schema}");
+    assert!(schema["properties"]["interactions"].is_object());
+}
+
+#[test]
+fn validate_accepts_the_bundled_fixtures_and_rejects_a_broken_one() {
+    let out = tooltape(&["validate", "fixtures"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let dir = std::env::temp_dir().join(format!("tooltape-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(
+        root().join("fixtures/openai-chat/fantasy-gpt-4o-parallel2-followup.json"),
+    )
+    .unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["interactions"][1]["request"]["body"]["messages"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    std::fs::write(dir.join("unanswered.json"), v.to_string()).unwrap();
+    let out = tooltape(&["validate", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = report["cassettes"][0]["problems"].to_string();
+    assert!(problems.contains("not answered"), "{problems}");
+}

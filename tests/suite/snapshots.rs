@@ -1,0 +1,43 @@
+//! One snapshot per bundled cassette: the reference loop's transcript and findings.
+
+use serde_json::json;
+use tooltape::run::{RunOptions, run};
+
+use crate::support::load_path;
+
+#[test]
+fn reference_loop_transcript_per_fixture() {
+    insta::glob!("../../fixtures", "{openai-chat,anthropic}/*.json", |path| {
+        let cassette = load_path(path);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (report, runs) = rt
+            .block_on(run(vec![cassette.clone()], &RunOptions::default()))
+            .expect("server starts");
+        let run = &runs[0];
+        let outcome = run
+            .outcome
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: {e}", cassette.name()));
+        let transcript = json!({
+            "cassette": cassette.name(),
+            "provider": cassette.provider().name(),
+            "streaming": cassette.streaming(),
+            "conformant": report.is_conformant(),
+            "requests": outcome.requests,
+            "turns": outcome.turns.iter().map(|t| json!({
+                "turn": t.index,
+                "calls": t.calls,
+                "results": t.results,
+            })).collect::<Vec<_>>(),
+            "final_text": outcome.final_text,
+            "findings": run.report.findings,
+        });
+        insta::with_settings!({
+            snapshot_path => "../../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_json_snapshot!(transcript);
+        });
+    });
+}
