@@ -169,4 +169,34 @@ r = req(AN3, 1); r["messages"][1]["content"].pop(0)
 write("TT006-anthropic-thinking-dropped", AN3, "TT006",
       "The loop drops the thinking block (with its signature) from the echoed assistant turn.",
       r, {"status": 200})
+# Results spread, reordered, swapped; failures that drop results.
+r = req(AN, 1)
+first, second = r["messages"][2]["content"]
+r["messages"][2]["content"] = [first]
+r["messages"].append({"role": "user", "content": [second]})
+write("TT005-anthropic-one-message-per-result", AN, "TT005",
+      "Each tool_result goes in its own user message. Anthropic merges consecutive user messages, so the request is served; the finding is a warning (an error under --profile strict).",
+      r, {"status": 200})
+
+r = req(OA, 1); r["messages"][3], r["messages"][4] = r["messages"][4], r["messages"][3]
+write("TT007-openai-results-reversed", OA, "TT007",
+      "Both results are present but in reverse call order (completion order). The API accepts it.",
+      r, {"status": 200})
+
+r = req(OA, 1); r["messages"][3]["content"], r["messages"][4]["content"] = r["messages"][4]["content"], r["messages"][3]["content"]
+write("TT009-openai-outputs-swapped", OA, "TT009",
+      "Each id carries the other call's output (results paired by completion order). The API cannot tell; the data is wrong.",
+      r, {"status": 200})
+
+FAIL = "openai-chat/handmade-failing-tool.json"
+r = req(FAIL, 1); del r["messages"][3]
+write("TT010-openai-failure-drops-sibling", FAIL, "TT010",
+      "The failing tool's error result is sent but the sibling's result is dropped.",
+      r, {"status": 400, "body": oa_err(MISSING_OA + "call_UBFOWjd6fwz3T66goGzDOUsa", "messages.[1].role")})
+
+r = req(FAIL, 1); del r["messages"][2]
+write("TT010-openai-failing-tool-unanswered", FAIL, "TT010",
+      "The failing tool gets no result at all; only the sibling is answered.",
+      r, {"status": 400, "body": oa_err(MISSING_OA + "call_5cSAFaH5cw5HCoriPxlq4KlQ", "messages.[1].role")})
+
 print("wrote", len(list(OUT.glob("*.json"))), "files")

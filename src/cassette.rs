@@ -35,6 +35,10 @@ pub struct CassetteFile {
     pub description: String,
     /// Where the recording comes from.
     pub source: Source,
+    /// The turns' independent calls must run concurrently: sequential execution (TT008) is an
+    /// error rather than a warning.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub expect_concurrency: bool,
     /// Simulation settings per tool name; tools not listed use the defaults.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tools: BTreeMap<String, ToolSim>,

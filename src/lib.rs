@@ -1,6 +1,7 @@
 //! tooltape: replay and conformance testing for LLM tool calling, above all parallel tool calls.
 
 pub mod cassette;
+pub mod check;
 pub mod conformance;
 pub mod provider;
 pub mod reference_loop;

@@ -10,8 +10,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand, ValueEnum};
 use tooltape::cassette::{self, Cassette};
+use tooltape::check::{CheckOptions, check, exit_code};
 use tooltape::conformance::RULES;
-use tooltape::report::{CassetteReport, Report, render_human};
+use tooltape::report::{CassetteReport, Report, render_human, render_junit};
 use tooltape::run::{RunOptions, run, session_ids};
 use tooltape::server::{Replay, ReplayServer};
 
@@ -58,6 +59,10 @@ enum Command {
     Run(RunArgs),
     /// Start the replay server for your own agent loop; Ctrl-C prints the report.
     Serve(ServeArgs),
+    /// Run your agent loop (any language) once per cassette against the replay server and judge
+    /// what it sent, including whether it ran independent tools concurrently.
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
     /// Lint cassettes: format, unique call ids, every recorded call answered.
     Validate(ValidateArgs),
     /// List the conformance rules (ids are stable).
@@ -72,6 +77,8 @@ enum Format {
     Human,
     /// The stable JSON report.
     Json,
+    /// JUnit XML: one testcase per cassette, one failure per error finding.
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -129,6 +136,52 @@ struct ServeArgs {
     /// Address to listen on. Keep the loopback default unless you know why not.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
+}
+
+const CHECK_HELP: &str = "\
+The command runs once per cassette with this environment:
+  OPENAI_BASE_URL      http://127.0.0.1:PORT/s/SESSION/v1   (the openai SDK reads it)
+  ANTHROPIC_BASE_URL   http://127.0.0.1:PORT/s/SESSION      (the anthropic SDK reads it)
+  OPENAI_API_KEY, ANTHROPIC_API_KEY   placeholders
+  TOOLTAPE_URL         the session root
+  TOOLTAPE_TOOLS_URL   POST {TOOLTAPE_TOOLS_URL}/{tool} with the call's arguments as JSON
+                       (header tooltape-call-id: <id>) runs the simulated tool: 200 with the
+                       result, 500 when the tool fails
+  TOOLTAPE_CASSETTE    the cassette's name
+  TOOLTAPE_PROMPT      the first user message to send
+  TOOLTAPE_TOOLS_FILE  a JSON file with the recorded tools array, as the provider takes it
+  TOOLTAPE_PROVIDER, TOOLTAPE_STREAM   openai-chat|anthropic, true|false
+
+Barrier mode (default): a tool reply is held until every independent call of its turn has
+arrived, or --barrier-grace passes. A concurrent loop waits about one latency; a loop that runs
+tools one after another is caught (TT008) whatever the machine's load.
+
+Examples:
+  tooltape check fixtures/openai-chat -- python my_loop.py
+  tooltape check fixtures/anthropic -j 4 --format junit --output tooltape.xml -- node loop.js";
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Cassette files or folders (searched recursively for *.json).
+    #[arg(default_value = "fixtures")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+    /// How many cassettes run at once (each in its own session).
+    #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N")]
+    jobs: usize,
+    /// Seconds one run of the command may take before it is killed.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+    /// Do not hold tool replies at a barrier (timing is then judged by interval overlap).
+    #[arg(long)]
+    no_barrier: bool,
+    /// How long a tool reply waits for the turn's other calls, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    barrier_grace: u64,
+    /// The agent loop to run, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -200,6 +253,7 @@ async fn dispatch(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Run(args) => cmd_run(args).await,
         Command::Serve(args) => cmd_serve(args).await,
+        Command::Check(args) => cmd_check(args).await,
         Command::Validate(args) => cmd_validate(&args),
         Command::Rules(args) => cmd_rules(args.format),
         Command::Schema => {
@@ -237,6 +291,7 @@ fn load_all(paths: &[PathBuf], filter: Option<&str>) -> Result<Vec<Arc<Cassette>
 fn render(report: &Report, common: &Common) -> String {
     match common.format {
         Format::Json => report.to_json(),
+        Format::Junit => render_junit(report),
         Format::Human => {
             let color = common.output.is_none()
                 && std::io::stdout().is_terminal()
@@ -345,6 +400,22 @@ async fn cmd_serve(args: ServeArgs) -> Result<u8, Failure> {
     Ok(verdict(&report))
 }
 
+async fn cmd_check(args: CheckArgs) -> Result<u8, Failure> {
+    let cassettes = load_all(&args.paths, args.common.filter.as_deref())?;
+    let options = CheckOptions {
+        jobs: args.jobs,
+        strict: args.common.profile == Profile::Strict,
+        timeout: Duration::from_secs(args.timeout),
+        barrier: (!args.no_barrier).then(|| Duration::from_millis(args.barrier_grace)),
+        ..CheckOptions::default()
+    };
+    let report = check(cassettes, &args.command, &options)
+        .await
+        .map_err(|e| input(anyhow!(e).context("cannot start the replay server")))?;
+    emit(args.common.output.as_ref(), &render(&report, &args.common)).map_err(input)?;
+    Ok(exit_code(&report))
+}
+
 fn cmd_validate(args: &ValidateArgs) -> Result<u8, Failure> {
     let files = cassette::discover(&args.paths).map_err(|e| input(e.into()))?;
     let mut results = Vec::new();
@@ -366,7 +437,7 @@ fn cmd_validate(args: &ValidateArgs) -> Result<u8, Failure> {
         results.push(serde_json::json!({"path": file, "name": name, "ok": problems.is_empty(), "problems": problems}));
     }
     let text = match args.format {
-        Format::Json => {
+        Format::Json | Format::Junit => {
             serde_json::to_string_pretty(&serde_json::json!({"ok": bad == 0, "cassettes": results}))
                 .unwrap_or_default()
                 + "\n"
@@ -400,7 +471,7 @@ fn cmd_validate(args: &ValidateArgs) -> Result<u8, Failure> {
 
 fn cmd_rules(format: Format) -> Result<u8, Failure> {
     let text = match format {
-        Format::Json => {
+        Format::Json | Format::Junit => {
             let rules: Vec<_> = RULES
                 .iter()
                 .map(|r| {

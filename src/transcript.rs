@@ -136,20 +136,47 @@ pub struct Message {
     pub role: Role,
     /// Its blocks, in order.
     pub blocks: Vec<Block>,
-    /// How many wire messages were merged into this one. Anthropic merges consecutive messages
-    /// of the same role before it validates; a value above 1 means the loop split them.
-    pub merged_from: usize,
+    /// How many blocks each wire message contributed, in order. Anthropic merges consecutive
+    /// messages of the same role before it validates; more than one entry means the loop sent
+    /// several messages where one was expected.
+    pub parts: Vec<usize>,
 }
 
 impl Message {
     /// A message made of one wire message.
     #[must_use]
     pub fn new(role: Role, blocks: Vec<Block>) -> Self {
+        let parts = vec![blocks.len()];
         Self {
             role,
             blocks,
-            merged_from: 1,
+            parts,
         }
+    }
+
+    /// Appends the blocks of another wire message of the same role.
+    pub fn merge(&mut self, blocks: Vec<Block>) {
+        self.parts.push(blocks.len());
+        self.blocks.extend(blocks);
+    }
+
+    /// How many wire messages were merged into this one.
+    #[must_use]
+    pub fn merged_from(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The index of the wire message (within this merged message) that block `block` came from.
+    #[must_use]
+    pub fn part_of(&self, block: usize) -> usize {
+        let mut end = 0;
+        for (i, n) in self.parts.iter().enumerate() {
+            end += n;
+            if block < end {
+                return i;
+            }
+        }
+        self.parts.len().saturating_sub(1)
     }
 
     /// The tool calls in this message, in order.

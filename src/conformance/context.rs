@@ -53,6 +53,17 @@ impl<'a> RequestContext<'a> {
         })
     }
 
+    /// Whether model turn `turn` (1-based) has a call of a tool the cassette marks as failing.
+    #[must_use]
+    pub fn has_failing_call(&self, turn: usize) -> bool {
+        turn > 0
+            && self
+                .cassette
+                .calls(turn - 1)
+                .iter()
+                .any(|c| self.cassette.tool(&c.name).fails.is_some())
+    }
+
     /// The provider's error for the unanswered calls of `turn` (1-based).
     #[must_use]
     pub fn unanswered_rejection(&self, turn: usize) -> Option<Rejection> {
@@ -67,4 +78,36 @@ pub struct SessionContext<'a> {
     pub cassette: &'a Cassette,
     /// The turn (0-based response index) each successfully served request asked for.
     pub served_turns: Vec<usize>,
+    /// The turn each decoded request asked for, served or rejected.
+    pub attempted_turns: Vec<usize>,
+    /// The tool calls made through the tool endpoints, in arrival order.
+    pub tool_spans: Vec<ToolSpan>,
+    /// Whether the tool endpoints held replies at a barrier.
+    pub barrier: bool,
+}
+
+/// One call of a tool endpoint, as the timing rules see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpan {
+    /// The 0-based response index whose call it matched.
+    pub turn: usize,
+    /// The call id.
+    pub call_id: String,
+    /// The tool name.
+    pub name: String,
+    /// Arrival, ms.
+    pub start_ms: f64,
+    /// Reply, ms; `None` if the tool never answered.
+    pub end_ms: Option<f64>,
+    /// Whether the barrier's grace period ran out while this call waited.
+    pub barrier_timed_out: bool,
+}
+
+impl ToolSpan {
+    /// Whether two spans overlap in time (an unfinished span lasts forever).
+    #[must_use]
+    pub fn overlaps(&self, other: &ToolSpan) -> bool {
+        let end = |s: &ToolSpan| s.end_ms.unwrap_or(f64::INFINITY);
+        self.start_ms < end(other) && other.start_ms < end(self)
+    }
 }

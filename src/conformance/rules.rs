@@ -53,11 +53,17 @@ pub const RULES: &[&dyn Rule] = &[
     &UnknownToolResult,
     &DuplicateToolResult,
     &MisplacedToolResult,
+    &SplitToolResults,
     &AlteredAssistantTurn,
+    &ResultsOutOfOrder,
+    &SequentialExecution,
+    &ResultMismatch,
+    &ToolFailureDropped,
     &MalformedRequest,
     &DivergedConversation,
     &AbandonedToolCalls,
     &RunawayLoop,
+    &UnorderedSideEffects,
 ];
 
 /// Looks a rule up by id.
@@ -92,6 +98,9 @@ impl Rule for MissingToolResult {
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
         for issue in cx.pairing() {
             if let Issue::Missing { turn, id, name, .. } = issue {
+                if cx.has_failing_call(*turn) {
+                    continue;
+                }
                 let mut f = TT001.finding(
                     Some(*turn),
                     format!("call `{id}` ({name}) of turn {turn} has no result in the request"),
@@ -529,4 +538,345 @@ pub(super) fn unanswered(issues: &[Issue], turn: usize) -> Option<Rejection> {
         }),
         _ => None,
     })
+}
+
+/// The results that answer the calls of each assistant message: (assistant index, 1-based
+/// turn, [(call index, message, block, result)] in request order).
+type Answers<'a> = Vec<(
+    usize,
+    usize,
+    Vec<(usize, usize, usize, &'a crate::transcript::ToolResult)>,
+)>;
+
+fn answers<'a>(conversation: &'a crate::transcript::Conversation) -> Answers<'a> {
+    let messages = &conversation.messages;
+    let mut out = Vec::new();
+    for (t, a) in conversation.assistant_indices().enumerate() {
+        let calls: Vec<&str> = messages[a].tool_calls().map(|c| c.id.as_str()).collect();
+        if calls.is_empty() {
+            continue;
+        }
+        let mut found = Vec::new();
+        for (m, message) in messages.iter().enumerate().skip(a + 1) {
+            if message.role == Role::Assistant {
+                break;
+            }
+            for (b, r) in message.tool_results() {
+                if let Some(i) = calls.iter().position(|id| *id == r.call_id) {
+                    found.push((i, m, b, r));
+                }
+            }
+        }
+        out.push((a, t + 1, found));
+    }
+    out
+}
+
+/// TT005.
+pub struct SplitToolResults;
+static TT005: RuleInfo = RuleInfo {
+    id: "TT005",
+    name: "split-tool-results",
+    severity: Severity::Warning,
+    summary: "one turn's results are spread over several messages (a failure under --profile strict)",
+};
+impl Rule for SplitToolResults {
+    fn info(&self) -> &'static RuleInfo {
+        &TT005
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        let Some(request) = cx.request() else { return };
+        if cx.provider() != Provider::Anthropic {
+            return;
+        }
+        for (_, turn, found) in answers(&request.conversation) {
+            let mut parts: Vec<(usize, usize)> = found
+                .iter()
+                .map(|(_, m, b, _)| (*m, request.conversation.messages[*m].part_of(*b)))
+                .collect();
+            parts.sort_unstable();
+            parts.dedup();
+            if parts.len() > 1 {
+                out.push(TT005.finding(
+                    Some(turn),
+                    format!("the {} results of turn {turn} are spread over {} user messages", found.len(), parts.len()),
+                    "send all results of a turn in one user message; split results are rejected by some Anthropic-compatible endpoints and teach the model to stop calling tools in parallel",
+                ));
+            }
+        }
+    }
+}
+
+/// TT007.
+pub struct ResultsOutOfOrder;
+static TT007: RuleInfo = RuleInfo {
+    id: "TT007",
+    name: "results-out-of-order",
+    severity: Severity::Warning,
+    summary: "results are not in the order of the calls",
+};
+impl Rule for ResultsOutOfOrder {
+    fn info(&self) -> &'static RuleInfo {
+        &TT007
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        let Some(request) = cx.request() else { return };
+        for (_, turn, found) in answers(&request.conversation) {
+            let order: Vec<usize> = found.iter().map(|(i, ..)| *i).collect();
+            if order.windows(2).any(|w| w[0] > w[1]) {
+                let shown: Vec<String> = order.iter().map(|i| (i + 1).to_string()).collect();
+                out.push(TT007.finding(
+                    Some(turn),
+                    format!("the results of turn {turn} answer the calls in the order {}", shown.join(", ")),
+                    "send results in call order (an order-preserving join such as asyncio.gather or join_all, not completion order)",
+                ));
+            }
+        }
+    }
+}
+
+/// TT009.
+pub struct ResultMismatch;
+static TT009: RuleInfo = RuleInfo {
+    id: "TT009",
+    name: "result-mismatch",
+    severity: Severity::Error,
+    summary: "the content sent for id X is what the tool endpoint returned for another call",
+};
+impl Rule for ResultMismatch {
+    fn info(&self) -> &'static RuleInfo {
+        &TT009
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        let Some(request) = cx.request() else { return };
+        for (_, turn, found) in answers(&request.conversation) {
+            let calls = cx.cassette.calls(turn - 1);
+            let recorded: Vec<Option<String>> = calls
+                .iter()
+                .map(|c| {
+                    cx.cassette
+                        .recorded_result(turn - 1, &c.id)
+                        .map(|r| r.text())
+                })
+                .collect();
+            for (i, _, _, result) in &found {
+                let sent = result.text();
+                let Some(Some(own)) = recorded.get(*i) else {
+                    continue;
+                };
+                if sent == *own {
+                    continue;
+                }
+                let other = recorded
+                    .iter()
+                    .enumerate()
+                    .find(|(j, r)| j != i && r.as_deref() == Some(sent.as_str()));
+                if let Some((j, _)) = other {
+                    out.push(TT009.finding(
+                        Some(turn),
+                        format!(
+                            "the result sent for `{}` ({}) is the output of `{}` ({})",
+                            calls[*i].id, calls[*i].name, calls[j].id, calls[j].name
+                        ),
+                        "pair each output with the call that produced it (keep the call id with the task), never by completion order or position",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// TT010.
+pub struct ToolFailureDropped;
+static TT010: RuleInfo = RuleInfo {
+    id: "TT010",
+    name: "tool-failure-dropped",
+    severity: Severity::Error,
+    summary: "a failing tool got no error result, or its failure dropped its siblings' results",
+};
+impl Rule for ToolFailureDropped {
+    fn info(&self) -> &'static RuleInfo {
+        &TT010
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        let Some(request) = cx.request() else { return };
+        let hint = "catch a tool's failure and send it as that call's result (Anthropic: `is_error: true`), and still send every sibling's result";
+        for issue in cx.pairing() {
+            let Issue::Missing { turn, id, name, .. } = issue else {
+                continue;
+            };
+            if !cx.has_failing_call(*turn) {
+                continue;
+            }
+            let message = if cx.cassette.tool(name).fails.is_some() {
+                format!("the failing tool `{name}` (`{id}`) of turn {turn} got no error result")
+            } else {
+                let failing: Vec<String> = cx
+                    .cassette
+                    .calls(turn - 1)
+                    .iter()
+                    .filter(|c| cx.cassette.tool(&c.name).fails.is_some())
+                    .map(|c| format!("`{}`", c.name))
+                    .collect();
+                format!(
+                    "the failure of {} dropped the result of its sibling `{name}` (`{id}`) in turn {turn}",
+                    failing.join(", ")
+                )
+            };
+            let mut f = TT010.finding(Some(*turn), message, hint);
+            f.rejection = cx.unanswered_rejection(*turn);
+            out.push(f);
+        }
+        if cx.provider() == Provider::Anthropic {
+            for (_, turn, found) in answers(&request.conversation) {
+                let calls = cx.cassette.calls(turn - 1);
+                for (i, _, _, result) in found {
+                    let Some(call) = calls.get(i) else { continue };
+                    if cx.cassette.tool(&call.name).fails.is_some() && !result.is_error {
+                        out.push(TT010.finding(
+                            Some(turn),
+                            format!("the result for the failing tool `{}` (`{}`) lacks `is_error: true`", call.name, call.id),
+                            hint,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
+        let Some(last) = cx.served_turns.iter().max() else {
+            return;
+        };
+        let calls = cx.cassette.calls(*last);
+        let failing: Vec<&str> = calls
+            .iter()
+            .filter(|c| cx.cassette.tool(&c.name).fails.is_some())
+            .map(|c| c.name.as_str())
+            .collect();
+        if !failing.is_empty() && !cx.attempted_turns.iter().any(|t| t > last) {
+            out.push(TT010.finding(
+                Some(last + 1),
+                format!("the loop stopped after `{}` failed in turn {}, leaving every result unsent", failing.join("`, `"), last + 1),
+                "a failing tool must not end the loop: send its error as its result, with its siblings' results",
+            ));
+        }
+    }
+}
+
+/// Renders a turn's spans as one line: `name@start-end` in call order.
+#[must_use]
+pub fn timeline(spans: &[&super::ToolSpan]) -> String {
+    spans
+        .iter()
+        .map(|s| match s.end_ms {
+            Some(end) => format!("{}@{:.0}-{:.0}ms", s.name, s.start_ms, end),
+            None => format!("{}@{:.0}-(no reply)", s.name, s.start_ms),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn turn_spans<'a>(cx: &'a SessionContext<'_>, turn: usize) -> Vec<&'a super::ToolSpan> {
+    let mut spans: Vec<&super::ToolSpan> =
+        cx.tool_spans.iter().filter(|s| s.turn == turn).collect();
+    let calls = cx.cassette.calls(turn);
+    spans.sort_by_key(|s| calls.iter().position(|c| c.id == s.call_id));
+    spans
+}
+
+/// TT008.
+pub struct SequentialExecution;
+static TT008: RuleInfo = RuleInfo {
+    id: "TT008",
+    name: "sequential-execution",
+    severity: Severity::Error,
+    summary: "the independent tool calls of one turn did not overlap (or the barrier timed out); a warning unless the cassette sets `expect_concurrency`",
+};
+impl Rule for SequentialExecution {
+    fn info(&self) -> &'static RuleInfo {
+        &TT008
+    }
+    fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
+        let mut turns: Vec<usize> = cx.tool_spans.iter().map(|s| s.turn).collect();
+        turns.sort_unstable();
+        turns.dedup();
+        for turn in turns {
+            let spans = turn_spans(cx, turn);
+            let independent: Vec<&super::ToolSpan> = spans
+                .iter()
+                .copied()
+                .filter(|s| !cx.cassette.tool(&s.name).sequential)
+                .collect();
+            if independent.len() < 2 {
+                continue;
+            }
+            let timed_out = independent.iter().any(|s| s.barrier_timed_out);
+            let overlap = independent
+                .iter()
+                .enumerate()
+                .any(|(i, a)| independent[i + 1..].iter().any(|b| a.overlaps(b)));
+            let sequential = if cx.barrier { timed_out } else { !overlap };
+            if sequential {
+                let why = if cx.barrier {
+                    "the barrier timed out waiting for the other calls"
+                } else {
+                    "no two of them overlapped in time"
+                };
+                let mut f = TT008.finding(
+                    Some(turn + 1),
+                    format!(
+                        "the {} independent calls of turn {} ran one after another ({why}): {}",
+                        independent.len(),
+                        turn + 1,
+                        timeline(&independent)
+                    ),
+                    "start every independent call of a turn before awaiting any (asyncio.gather, join_all, a thread pool); an `async def` awaited in a for loop still runs one at a time",
+                );
+                if !cx.cassette.file.expect_concurrency {
+                    f.severity = Severity::Warning;
+                }
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// TT015.
+pub struct UnorderedSideEffects;
+static TT015: RuleInfo = RuleInfo {
+    id: "TT015",
+    name: "unordered-side-effects",
+    severity: Severity::Error,
+    summary: "calls to tools the cassette marks `sequential` did not run one at a time, in call order",
+};
+impl Rule for UnorderedSideEffects {
+    fn info(&self) -> &'static RuleInfo {
+        &TT015
+    }
+    fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
+        let mut turns: Vec<usize> = cx.tool_spans.iter().map(|s| s.turn).collect();
+        turns.sort_unstable();
+        turns.dedup();
+        for turn in turns {
+            let ordered: Vec<&super::ToolSpan> = turn_spans(cx, turn)
+                .into_iter()
+                .filter(|s| cx.cassette.tool(&s.name).sequential)
+                .collect();
+            let bad = ordered.windows(2).any(|w| {
+                let prev_end = w[0].end_ms.unwrap_or(f64::INFINITY);
+                w[1].start_ms < prev_end
+            });
+            if bad {
+                out.push(TT015.finding(
+                    Some(turn + 1),
+                    format!(
+                        "the calls of sequential tools in turn {} overlapped or ran out of call order: {}",
+                        turn + 1,
+                        timeline(&ordered)
+                    ),
+                    "run calls of tools with side effects one at a time, each after the previous one finished, in the order the model gave",
+                ));
+            }
+        }
+    }
 }

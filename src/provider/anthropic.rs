@@ -618,8 +618,7 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
         let (role, blocks) = request_message(wire, &format!("messages[{i}]"))?;
         match messages.last_mut() {
             Some(last) if last.role == role => {
-                last.blocks.extend(blocks);
-                last.merged_from += 1;
+                last.merge(blocks);
             }
             _ => messages.push(Message::new(role, blocks)),
         }
@@ -1627,7 +1626,7 @@ data: {"type":"message_stop"}"#;
         assert_eq!(results[1].0, 1);
         assert_eq!(results[1].1.call_id, "toolu_01AC6WQhj2iRkdYHgTAGMpVQ");
         assert_eq!(results[1].1.content, json!([{"text": "6", "type": "text"}]));
-        assert!(messages.iter().all(|m| m.merged_from == 1));
+        assert!(messages.iter().all(|m| m.merged_from() == 1));
     }
 
     #[test]
@@ -1646,7 +1645,7 @@ data: {"type":"message_stop"}"#;
         assert!(decoded.stream);
         let messages = &decoded.conversation.messages;
         assert_eq!(messages.len(), 3);
-        assert_eq!(messages[2].merged_from, 2);
+        assert_eq!(messages[2].merged_from(), 2);
         assert_eq!(
             messages[2].blocks,
             vec![

@@ -1296,7 +1296,7 @@ mod tests {
                 Role::Tool
             ]
         );
-        assert!(m.iter().all(|m| m.merged_from == 1));
+        assert!(m.iter().all(|m| m.merged_from() == 1));
         assert_eq!(
             m[1].blocks,
             vec![

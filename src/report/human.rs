@@ -2,7 +2,10 @@
 
 use std::fmt::Write;
 
-use super::{CassetteReport, Report, TurnTiming};
+use super::{CassetteReport, CommandStatus, Report, TurnTiming};
+
+/// How many lines of a failing command's output the report shows.
+const OUTPUT_LINES: usize = 20;
 use crate::conformance::Severity;
 
 struct Style {
@@ -94,6 +97,39 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
     if let Some(e) = &c.error {
         let _ = writeln!(out, "      {} {e}", st.red("error:"));
     }
+    if let Some(run) = c.command.as_ref().filter(|_| !c.conformant) {
+        let status = match &run.status {
+            CommandStatus::Exited { code } => format!("exited with {code}"),
+            CommandStatus::Killed => "was killed by a signal".to_owned(),
+            CommandStatus::TimedOut => "timed out".to_owned(),
+            CommandStatus::NotStarted { reason } => format!("did not start: {reason}"),
+        };
+        let _ = writeln!(
+            out,
+            "      {} the command {status} after {} ms",
+            st.dim("command:"),
+            run.duration_ms
+        );
+        for (label, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            let lines: Vec<&str> = text.lines().collect();
+            if lines.is_empty() {
+                continue;
+            }
+            let skip = lines.len().saturating_sub(OUTPUT_LINES);
+            let _ = writeln!(
+                out,
+                "      {}",
+                st.dim(&format!(
+                    "{label} (last {} of {} lines):",
+                    lines.len() - skip,
+                    lines.len()
+                ))
+            );
+            for line in &lines[skip..] {
+                let _ = writeln!(out, "        | {line}");
+            }
+        }
+    }
     for f in &c.findings {
         let sev = match f.severity {
             Severity::Error => st.red("error"),
@@ -111,6 +147,19 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
 }
 
 fn timing(out: &mut String, t: &TurnTiming, st: &Style) {
+    if !t.observed {
+        let _ = writeln!(
+            out,
+            "      {}",
+            st.dim(&format!(
+                "turn {}: {} call{}  timing not observed (the tools did not run through the tool endpoints)",
+                t.index,
+                t.tool_calls,
+                plural(t.tool_calls)
+            ))
+        );
+        return;
+    }
     let speedup = t
         .speedup
         .map(|s| format!("  speed-up {s:.1}x"))
@@ -128,4 +177,11 @@ fn timing(out: &mut String, t: &TurnTiming, st: &Style) {
             t.sequential_ms
         ))
     );
+    if t.spans.len() > 1 {
+        let _ = writeln!(
+            out,
+            "        {}",
+            st.dim(&format!("timeline: {}", t.timeline()))
+        );
+    }
 }

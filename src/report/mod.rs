@@ -4,10 +4,14 @@
 //! "streaming", "conformant", "findings": [{"rule", "name", "severity", "turn", "message",
 //! "hint"}], "turns": [{"index", "tool_calls", "tool_wall_ms", "ideal_ms", "sequential_ms"}]}]}`.
 
+mod command;
 mod human;
+mod junit;
 mod timing;
 
+pub use command::{CommandRun, CommandStatus};
 pub use human::render_human;
+pub use junit::render_junit;
 pub use timing::{Span, TurnTiming};
 
 use serde::Serialize;
@@ -33,6 +37,9 @@ pub struct CassetteReport {
     /// Why the cassette could not be judged fully (the loop under test failed), if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the command under test did (`check` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandRun>,
 }
 
 impl CassetteReport {
@@ -47,6 +54,7 @@ impl CassetteReport {
             findings,
             turns,
             error: None,
+            command: None,
         }
     }
 

@@ -38,6 +38,9 @@ pub struct TurnTiming {
     pub sequential_ms: f64,
     /// `sequential_ms / tool_wall_ms`: about the number of calls when concurrent, 1 when not.
     pub speedup: Option<f64>,
+    /// Whether the tools' timing was observed. A turn whose tools did not run through the tool
+    /// endpoints (or the reference loop) gets no timing verdict.
+    pub observed: bool,
     /// The spans, in call order.
     pub spans: Vec<Span>,
 }
@@ -68,8 +71,19 @@ impl TurnTiming {
             ideal_ms: round(ideal),
             sequential_ms: round(sum),
             speedup: (wall > 0.0).then(|| round(sum / wall)),
+            observed: !spans.is_empty(),
             spans,
         }
+    }
+
+    /// One line: which call ran when, `name 0-150ms`, in call order.
+    #[must_use]
+    pub fn timeline(&self) -> String {
+        self.spans
+            .iter()
+            .map(|s| format!("{} {:.0}-{:.0}ms", s.name, s.start_ms, s.end_ms))
+            .collect::<Vec<_>>()
+            .join(" | ")
     }
 }
 

@@ -1,7 +1,7 @@
 //! The standalone transport: a multi-threaded hyper server on loopback.
 //!
-//! Routes: `POST /v1/chat/completions`, `POST /v1/messages`, the same below a session prefix
-//! `/s/{session}`, and `GET /` (what this server replays). Streams are written frame by frame,
+//! Routes: `POST /v1/chat/completions`, `POST /v1/messages`, `POST /tools/{name}`, the same
+//! below a session prefix `/s/{session}`, and `GET /` (what this server replays). Streams are written frame by frame,
 //! yielding between frames so each recorded frame leaves in its own write.
 
 use std::convert::Infallible;
@@ -160,6 +160,9 @@ async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
     if req.method() == Method::GET && rest == "/" {
         return text(StatusCode::OK, &index(replay));
     }
+    if let Some(name) = rest.strip_prefix("/tools/") {
+        return tool(replay, session.as_deref(), name.to_owned(), req).await;
+    }
     let Some(provider) = Provider::for_endpoint(rest) else {
         return text(
             StatusCode::NOT_FOUND,
@@ -198,6 +201,48 @@ async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
         }
     };
     respond(replay.handle_model(session.as_deref(), provider, meta, &body))
+}
+
+async fn tool(
+    replay: &Replay,
+    session: Option<&str>,
+    name: String,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    if req.method() != Method::POST {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "tooltape: tool endpoints take POST with the call's arguments as the JSON body\n",
+        );
+    }
+    let call_id = req
+        .headers()
+        .get("tooltape-call-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "tooltape: tool request body too large\n",
+            );
+        }
+    };
+    let reply = replay
+        .handle_tool(session, &name, call_id.as_deref(), &body)
+        .await;
+    let mut r = Response::new(Full::new(reply.body).boxed());
+    *r.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(reply.content_type),
+    );
+    r
 }
 
 fn index(replay: &Replay) -> String {

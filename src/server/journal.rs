@@ -43,8 +43,12 @@ pub struct ToolEntry {
     pub start_ms: f64,
     /// When the reply was sent, ms since the server started; `None` if it never was.
     pub end_ms: Option<f64>,
-    /// The HTTP status of the reply.
+    /// The HTTP status of the reply (0 while a hung tool has not answered).
     pub status: u16,
+    /// Whether the barrier's grace period ran out before every call of the turn arrived.
+    pub barrier_timed_out: bool,
+    /// Whether this request repeated a call that had already been made.
+    pub repeat: bool,
 }
 
 /// A journal entry.

@@ -4,8 +4,10 @@ mod http;
 mod journal;
 mod mock;
 mod replay;
+mod tools;
 
 pub use http::{MAX_BODY, ReplayServer};
 pub use journal::{DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
 pub use mock::CassetteResponder;
 pub use replay::{Replay, Reply, RequestMeta};
+pub use tools::ToolReply;

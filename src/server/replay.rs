@@ -5,14 +5,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::journal::{Entry, Journal, ModelEntry};
+use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
+use super::tools::{self, ToolDesk, ToolReply};
 use crate::cassette::{Cassette, ResponseBody};
-use crate::conformance::{self, Finding, RequestContext, SessionContext};
+use crate::conformance::{self, Finding, RequestContext, SessionContext, ToolSpan};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection};
 
 /// What the server answers.
@@ -124,6 +125,8 @@ pub struct Replay {
     sessions: RwLock<BTreeMap<String, Arc<Served>>>,
     journal: Journal,
     clock: Instant,
+    desk: ToolDesk,
+    barrier: Option<Duration>,
 }
 
 impl Default for Replay {
@@ -146,7 +149,17 @@ impl Replay {
             sessions: RwLock::new(BTreeMap::new()),
             journal,
             clock: Instant::now(),
+            desk: ToolDesk::default(),
+            barrier: None,
         }
+    }
+
+    /// Holds each tool reply until every independent call of its turn has arrived, or `grace`
+    /// has passed (barrier mode); `None` turns it off.
+    #[must_use = "the builder returns the changed replay"]
+    pub fn with_barrier(mut self, grace: Option<Duration>) -> Self {
+        self.barrier = grace;
+        self
     }
 
     /// Serves `cassette` under session `id` (URLs `/s/{id}/v1/…`).
@@ -233,7 +246,12 @@ impl Replay {
             .map(|r| r.conversation.assistant_turns());
         let reply = match (&rejection, turn) {
             (Some(r), _) => Reply::error(provider, r, None),
-            (None, Some(t)) => served.replies[t].clone(),
+            (None, Some(t)) => {
+                if !served.cassette.calls(t).is_empty() {
+                    self.desk.served(&id, t);
+                }
+                served.replies[t].clone()
+            }
             (None, None) => Reply::error(
                 provider,
                 &Rejection::Harness {
@@ -250,6 +268,85 @@ impl Replay {
             streamed: matches!(reply, Reply::Sse { .. }),
             findings,
         }));
+        reply
+    }
+
+    /// Handles one request to a tool endpoint: `POST /tools/{name}` with the call's arguments
+    /// as the body. Never returns for a hung tool.
+    pub async fn handle_tool(
+        &self,
+        session: Option<&str>,
+        name: &str,
+        call_id: Option<&str>,
+        body: &[u8],
+    ) -> ToolReply {
+        let (id, served) = match self.find_session(session, Provider::OpenAiChat, None) {
+            Ok(found) => found,
+            Err((status, message)) => return ToolReply::text(status, message),
+        };
+        let arguments = if body.iter().all(u8::is_ascii_whitespace) {
+            "{}".to_owned()
+        } else {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(v) => v.to_string(),
+                Err(e) => {
+                    return ToolReply::text(
+                        400,
+                        format!(
+                            "tooltape: the body of a tool request must be the call's arguments as JSON: {e}"
+                        ),
+                    );
+                }
+            }
+        };
+        let cassette = &served.cassette;
+        let claim = match self.desk.claim(&id, cassette, name, call_id, &arguments) {
+            Ok(c) => c,
+            Err(message) => return ToolReply::text(404, message),
+        };
+        let start_ms = self.now_ms();
+        let sim = cassette.tool(name);
+        let barrier_timed_out = match self.barrier {
+            Some(grace) if !sim.sequential && !claim.repeat => {
+                tools::barrier(claim.arrivals.clone(), claim.needed, grace).await
+            }
+            _ => false,
+        };
+        let entry = |status, end_ms| {
+            Entry::Tool(ToolEntry {
+                session: id.clone(),
+                turn: claim.turn,
+                call_id: claim.call.id.clone(),
+                name: name.to_owned(),
+                start_ms,
+                end_ms,
+                status,
+                barrier_timed_out,
+                repeat: claim.repeat,
+            })
+        };
+        if sim.hangs {
+            self.journal.push(entry(0, None));
+            futures::future::pending::<()>().await;
+        }
+        tokio::time::sleep(crate::reference_loop::simulated_latency(
+            cassette,
+            claim.turn,
+            &claim.call,
+        ))
+        .await;
+        let reply = match &sim.fails {
+            Some(message) => ToolReply::json(500, &serde_json::json!({"error": message})),
+            None => match cassette
+                .recorded_result(claim.turn, &claim.call.id)
+                .map(|r| r.content)
+            {
+                Some(Value::String(s)) => ToolReply::text(200, s),
+                Some(other) => ToolReply::json(200, &other),
+                None => ToolReply::text(200, format!("{name} done")),
+            },
+        };
+        self.journal.push(entry(reply.status, Some(self.now_ms())));
         reply
     }
 
@@ -323,26 +420,76 @@ impl Replay {
         drop(sessions);
         let mut findings: Vec<Finding> = Vec::new();
         let mut served_turns = Vec::new();
+        let mut attempted_turns = Vec::new();
+        let mut tool_spans = Vec::new();
         for entry in self.journal.session(session) {
-            if let Entry::Model(m) = entry {
-                if m.status == 200
-                    && let Some(t) = m.turn
-                {
-                    served_turns.push(t);
-                }
-                for f in m.findings {
-                    if !findings.contains(&f) {
-                        findings.push(f);
+            match entry {
+                Entry::Model(m) => {
+                    if let Some(t) = m.turn {
+                        attempted_turns.push(t);
+                        if m.status == 200 {
+                            served_turns.push(t);
+                        }
+                    }
+                    for f in m.findings {
+                        if !findings.contains(&f) {
+                            findings.push(f);
+                        }
                     }
                 }
+                Entry::Tool(t) if !t.repeat => tool_spans.push(ToolSpan {
+                    turn: t.turn,
+                    call_id: t.call_id,
+                    name: t.name,
+                    start_ms: t.start_ms,
+                    end_ms: t.end_ms,
+                    barrier_timed_out: t.barrier_timed_out,
+                }),
+                Entry::Tool(_) => {}
             }
         }
         let cx = SessionContext {
             cassette: &served.cassette,
             served_turns,
+            attempted_turns,
+            tool_spans,
+            barrier: self.barrier.is_some(),
         };
         findings.extend(conformance::judge_session(&cx));
         findings
+    }
+
+    /// The turns (0-based) served with status 200 to one session, in order.
+    #[must_use]
+    pub fn served_turns(&self, session: &str) -> Vec<usize> {
+        self.journal
+            .session(session)
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Model(m) if m.status == 200 => m.turn,
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The tool endpoint calls of one session (first call of each id), oldest first.
+    #[must_use]
+    pub fn tool_spans(&self, session: &str) -> Vec<ToolSpan> {
+        self.journal
+            .session(session)
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Tool(t) if !t.repeat => Some(ToolSpan {
+                    turn: t.turn,
+                    call_id: t.call_id,
+                    name: t.name,
+                    start_ms: t.start_ms,
+                    end_ms: t.end_ms,
+                    barrier_timed_out: t.barrier_timed_out,
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// How many model requests each session received.

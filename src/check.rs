@@ -1,0 +1,272 @@
+//! `tooltape check`: run a third-party agent loop against each cassette and judge what it sent.
+//!
+//! The command runs once per cassette with the environment contract of DESIGN §4, each in its
+//! own session prefix so that several can run at once without their journals mixing.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::cassette::Cassette;
+use crate::conformance::{Severity, ToolSpan};
+use crate::report::{CassetteReport, CommandRun, CommandStatus, Report, Span, TurnTiming};
+use crate::run::session_ids;
+use crate::server::{Replay, ReplayServer};
+
+/// Settings of a check.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// How many cassettes run at once.
+    pub jobs: usize,
+    /// Whether warnings fail.
+    pub strict: bool,
+    /// How long one run of the command may take.
+    pub timeout: Duration,
+    /// The barrier's grace period; `None` turns barrier mode off.
+    pub barrier: Option<Duration>,
+    /// Where the tool definition files go.
+    pub work_dir: PathBuf,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            jobs: 1,
+            strict: false,
+            timeout: Duration::from_secs(60),
+            barrier: Some(Duration::from_secs(1)),
+            work_dir: std::env::temp_dir().join(format!("tooltape-check-{}", std::process::id())),
+        }
+    }
+}
+
+/// The exit code contract: 3 when a command could not start, timed out, or failed without a
+/// finding that explains it; else 1 when something does not conform; else 0.
+#[must_use]
+pub fn exit_code(report: &Report) -> u8 {
+    if report.cassettes.iter().any(|c| c.error.is_some()) {
+        3
+    } else if report.is_conformant() {
+        0
+    } else {
+        1
+    }
+}
+
+/// Runs `command` once per cassette against one replay server and judges each run.
+///
+/// # Errors
+/// No loopback port can be bound, or the work folder cannot be written.
+pub async fn check(
+    cassettes: Vec<Arc<Cassette>>,
+    command: &[String],
+    options: &CheckOptions,
+) -> std::io::Result<Report> {
+    std::fs::create_dir_all(&options.work_dir)?;
+    let replay = Arc::new(Replay::new().with_barrier(options.barrier));
+    let ids = session_ids(&cassettes);
+    for (id, c) in ids.iter().zip(&cassettes) {
+        replay.add_session(id, c.clone());
+    }
+    let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
+    let server = &server;
+    let mut tool_files = HashMap::new();
+    for (id, c) in ids.iter().zip(&cassettes) {
+        let path = options.work_dir.join(format!("{id}.tools.json"));
+        let tools = c.file.interactions[0]
+            .request
+            .body
+            .get("tools")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&tools).unwrap_or_default(),
+        )?;
+        tool_files.insert(id.clone(), path);
+    }
+    let tool_files = &tool_files;
+    let cassettes: Vec<CassetteReport> = futures::stream::iter(ids.iter().zip(&cassettes))
+        .map(|(id, cassette)| async move {
+            let env = environment(server, id, cassette, &tool_files[id]);
+            let run = run_command(command, &env, options.timeout).await;
+            judge(server.replay(), id, cassette, run)
+        })
+        .buffered(options.jobs.max(1))
+        .collect()
+        .await;
+    let _ = std::fs::remove_dir_all(&options.work_dir);
+    Ok(Report {
+        cassettes,
+        ..Report::default()
+    }
+    .finish(options.strict))
+}
+
+/// The environment contract (DESIGN §4) for one session.
+#[must_use]
+pub fn environment(
+    server: &ReplayServer,
+    session: &str,
+    cassette: &Cassette,
+    tools_file: &Path,
+) -> Vec<(String, String)> {
+    let root = server.session_url(session);
+    vec![
+        ("OPENAI_BASE_URL".into(), format!("{root}/v1")),
+        ("ANTHROPIC_BASE_URL".into(), root.clone()),
+        ("OPENAI_API_KEY".into(), "sk-tooltape-placeholder".into()),
+        (
+            "ANTHROPIC_API_KEY".into(),
+            "sk-ant-tooltape-placeholder".into(),
+        ),
+        ("TOOLTAPE_URL".into(), root.clone()),
+        ("TOOLTAPE_TOOLS_URL".into(), format!("{root}/tools")),
+        ("TOOLTAPE_CASSETTE".into(), cassette.name().to_owned()),
+        (
+            "TOOLTAPE_PROVIDER".into(),
+            cassette.provider().name().to_owned(),
+        ),
+        ("TOOLTAPE_STREAM".into(), cassette.streaming().to_string()),
+        ("TOOLTAPE_PROMPT".into(), cassette.prompt()),
+        (
+            "TOOLTAPE_TOOLS_FILE".into(),
+            tools_file.display().to_string(),
+        ),
+    ]
+}
+
+async fn run_command(
+    command: &[String],
+    env: &[(String, String)],
+    timeout: Duration,
+) -> CommandRun {
+    let started = Instant::now();
+    let done = |status, stdout: &[u8], stderr: &[u8]| CommandRun {
+        status,
+        stdout: String::from_utf8_lossy(stdout).into_owned(),
+        stderr: String::from_utf8_lossy(stderr).into_owned(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    let Some((program, args)) = command.split_first() else {
+        return done(
+            CommandStatus::NotStarted {
+                reason: "no command given".into(),
+            },
+            b"",
+            b"",
+        );
+    };
+    let child = tokio::process::Command::new(program)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            return done(
+                CommandStatus::NotStarted {
+                    reason: format!("cannot start `{program}`: {e}"),
+                },
+                b"",
+                b"",
+            );
+        }
+    };
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(out)) => {
+            let status = out
+                .status
+                .code()
+                .map_or(CommandStatus::Killed, |code| CommandStatus::Exited { code });
+            done(status, &out.stdout, &out.stderr)
+        }
+        Ok(Err(e)) => done(
+            CommandStatus::NotStarted {
+                reason: format!("cannot wait for `{program}`: {e}"),
+            },
+            b"",
+            b"",
+        ),
+        Err(_) => done(CommandStatus::TimedOut, b"", b""),
+    }
+}
+
+fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -> CassetteReport {
+    let findings = replay.findings(session);
+    let spans = replay.tool_spans(session);
+    let requests = replay.request_counts().get(session).copied().unwrap_or(0);
+    let mut report = CassetteReport::new(
+        cassette,
+        findings,
+        timings(cassette, &replay.served_turns(session), &spans),
+    );
+    let explained = report
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Error);
+    report.error = match &run.status {
+        CommandStatus::NotStarted { reason } => Some(format!("the command could not start: {reason}")),
+        CommandStatus::TimedOut => Some(format!(
+            "the command did not finish within {} s and was killed (a hung tool without a timeout?)",
+            run.duration_ms / 1000
+        )),
+        CommandStatus::Killed if !explained => Some("the command was killed by a signal".into()),
+        CommandStatus::Exited { code } if *code != 0 && !explained => Some(format!(
+            "the command failed (exit code {code}) with no finding that explains it; see its output"
+        )),
+        CommandStatus::Exited { code: 0 } if requests == 0 => Some(
+            "the command exited without sending a request to the replay server (does it read OPENAI_BASE_URL / ANTHROPIC_BASE_URL?)".into(),
+        ),
+        _ => None,
+    };
+    report.command = Some(run);
+    report
+}
+
+/// Timing figures per served turn with calls, from the tool endpoint spans.
+fn timings(cassette: &Cassette, served: &[usize], spans: &[ToolSpan]) -> Vec<TurnTiming> {
+    let mut turns: Vec<usize> = served
+        .iter()
+        .copied()
+        .filter(|t| !cassette.calls(*t).is_empty())
+        .collect();
+    turns.sort_unstable();
+    turns.dedup();
+    turns
+        .into_iter()
+        .map(|t| {
+            let calls = cassette.calls(t);
+            let mut turn_spans: Vec<Span> = spans
+                .iter()
+                .filter(|s| s.turn == t)
+                .map(|s| Span {
+                    call_id: s.call_id.clone(),
+                    name: s.name.clone(),
+                    start_ms: s.start_ms,
+                    end_ms: s.end_ms.unwrap_or(s.start_ms),
+                })
+                .collect();
+            turn_spans.sort_by_key(|s| calls.iter().position(|c| c.id == s.call_id));
+            let base = turn_spans
+                .iter()
+                .map(|s| s.start_ms)
+                .fold(f64::INFINITY, f64::min);
+            for s in &mut turn_spans {
+                s.start_ms -= base;
+                s.end_ms -= base;
+            }
+            TurnTiming::from_spans(t + 1, calls.len(), turn_spans)
+        })
+        .collect()
+}

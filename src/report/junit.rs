@@ -1,0 +1,63 @@
+//! The JUnit XML report: one testcase per cassette, one failure per error finding.
+
+use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+
+use super::Report;
+
+/// Renders the report as JUnit XML.
+#[must_use]
+pub fn render_junit(report: &Report) -> String {
+    let mut junit = JunitReport::new("tooltape");
+    let mut suite = TestSuite::new("tooltape");
+    for c in &report.cassettes {
+        let failing: Vec<_> = c
+            .findings
+            .iter()
+            .filter(|f| f.fails(report.strict))
+            .collect();
+        let status = if let Some(error) = &c.error {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_message(error.clone());
+            s.set_type("tooltape.error");
+            s
+        } else if failing.is_empty() {
+            TestCaseStatus::success()
+        } else {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let first = failing[0];
+            s.set_message(format!("{} {}: {}", first.rule, first.name, first.message));
+            s.set_type(first.rule);
+            let description: Vec<String> = failing
+                .iter()
+                .map(|f| {
+                    let turn = f.turn.map(|t| format!(" (turn {t})")).unwrap_or_default();
+                    format!(
+                        "{} {} {}{turn}: {}\n  fix: {}",
+                        f.rule, f.name, f.severity, f.message, f.hint
+                    )
+                })
+                .collect();
+            s.set_description(description.join("\n"));
+            s
+        };
+        let mut case = TestCase::new(c.name.clone(), status);
+        case.set_classname(format!("tooltape.{}", c.provider));
+        let mut out = String::new();
+        for f in c.findings.iter().filter(|f| !f.fails(report.strict)) {
+            out.push_str(&format!(
+                "{} {} {}: {}\n",
+                f.rule, f.name, f.severity, f.message
+            ));
+        }
+        if let Some(run) = &c.command {
+            out.push_str(&run.stdout);
+            case.set_system_err(run.stderr.clone());
+        }
+        if !out.is_empty() {
+            case.set_system_out(out);
+        }
+        suite.add_test_case(case);
+    }
+    junit.add_test_suite(suite);
+    junit.to_string().unwrap_or_default()
+}
