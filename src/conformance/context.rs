@@ -76,14 +76,32 @@ impl<'a> RequestContext<'a> {
 pub struct SessionContext<'a> {
     /// The cassette replayed.
     pub cassette: &'a Cassette,
-    /// The turn (0-based response index) each successfully served request asked for.
-    pub served_turns: Vec<usize>,
-    /// The turn each decoded request asked for, served or rejected.
-    pub attempted_turns: Vec<usize>,
+    /// Every model request of the session, in arrival order.
+    pub requests: Vec<SessionRequest>,
     /// The tool calls made through the tool endpoints, in arrival order.
     pub tool_spans: Vec<ToolSpan>,
     /// Whether the tool endpoints held replies at a barrier.
     pub barrier: bool,
+}
+
+/// One model request of a session, as the session rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRequest {
+    /// The 0-based response index it asked for, when it decoded.
+    pub turn: Option<usize>,
+    /// Whether the recorded response was served (status 200).
+    pub served: bool,
+}
+
+impl SessionContext<'_> {
+    /// The last served turn that asked for tools, when no request came after it: the loop
+    /// stopped there.
+    #[must_use]
+    pub fn abandoned_turn(&self) -> Option<usize> {
+        let last = self.requests.last()?;
+        let turn = last.turn.filter(|_| last.served)?;
+        (!self.cassette.calls(turn).is_empty()).then_some(turn)
+    }
 }
 
 /// One call of a tool endpoint, as the timing rules see it.

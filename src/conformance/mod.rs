@@ -9,7 +9,7 @@ mod finding;
 pub mod pairing;
 mod rules;
 
-pub use context::{RequestContext, SessionContext, ToolSpan};
+pub use context::{RequestContext, SessionContext, SessionRequest, ToolSpan};
 pub use finding::{Finding, Severity};
 pub use rules::{RULES, Rule, RuleInfo, rule};
 

@@ -472,11 +472,8 @@ impl Rule for AbandonedToolCalls {
         &TT013
     }
     fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
-        let Some(last) = cx.served_turns.iter().max() else {
-            return;
-        };
-        let calls = cx.cassette.calls(*last);
-        if !calls.is_empty() {
+        if let Some(last) = cx.abandoned_turn() {
+            let calls = cx.cassette.calls(last);
             let ids: Vec<String> = calls
                 .iter()
                 .map(|c| format!("`{}` ({})", c.id, c.name))
@@ -744,16 +741,16 @@ impl Rule for ToolFailureDropped {
         }
     }
     fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
-        let Some(last) = cx.served_turns.iter().max() else {
+        let Some(last) = cx.abandoned_turn() else {
             return;
         };
-        let calls = cx.cassette.calls(*last);
+        let calls = cx.cassette.calls(last);
         let failing: Vec<&str> = calls
             .iter()
             .filter(|c| cx.cassette.tool(&c.name).fails.is_some())
             .map(|c| c.name.as_str())
             .collect();
-        if !failing.is_empty() && !cx.attempted_turns.iter().any(|t| t > last) {
+        if !failing.is_empty() {
             out.push(TT010.finding(
                 Some(last + 1),
                 format!("the loop stopped after `{}` failed in turn {}, leaving every result unsent", failing.join("`, `"), last + 1),
@@ -766,14 +763,18 @@ impl Rule for ToolFailureDropped {
 /// Renders a turn's spans as one line: `name@start-end` in call order.
 #[must_use]
 pub fn timeline(spans: &[&super::ToolSpan]) -> String {
+    let base = spans
+        .iter()
+        .map(|s| s.start_ms)
+        .fold(f64::INFINITY, f64::min);
     spans
         .iter()
         .map(|s| match s.end_ms {
-            Some(end) => format!("{}@{:.0}-{:.0}ms", s.name, s.start_ms, end),
-            None => format!("{}@{:.0}-(no reply)", s.name, s.start_ms),
+            Some(end) => format!("{} {:.0}-{:.0}ms", s.name, s.start_ms - base, end - base),
+            None => format!("{} {:.0}ms-(no reply)", s.name, s.start_ms - base),
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" | ")
 }
 
 fn turn_spans<'a>(cx: &'a SessionContext<'_>, turn: usize) -> Vec<&'a super::ToolSpan> {

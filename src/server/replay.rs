@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
 use super::tools::{self, ToolDesk, ToolReply};
 use crate::cassette::{Cassette, ResponseBody};
-use crate::conformance::{self, Finding, RequestContext, SessionContext, ToolSpan};
+use crate::conformance::{self, Finding, RequestContext, SessionContext, SessionRequest, ToolSpan};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection};
 
 /// What the server answers.
@@ -419,18 +419,15 @@ impl Replay {
         };
         drop(sessions);
         let mut findings: Vec<Finding> = Vec::new();
-        let mut served_turns = Vec::new();
-        let mut attempted_turns = Vec::new();
+        let mut requests = Vec::new();
         let mut tool_spans = Vec::new();
         for entry in self.journal.session(session) {
             match entry {
                 Entry::Model(m) => {
-                    if let Some(t) = m.turn {
-                        attempted_turns.push(t);
-                        if m.status == 200 {
-                            served_turns.push(t);
-                        }
-                    }
+                    requests.push(SessionRequest {
+                        turn: m.turn,
+                        served: m.status == 200,
+                    });
                     for f in m.findings {
                         if !findings.contains(&f) {
                             findings.push(f);
@@ -450,8 +447,7 @@ impl Replay {
         }
         let cx = SessionContext {
             cassette: &served.cassette,
-            served_turns,
-            attempted_turns,
+            requests,
             tool_spans,
             barrier: self.barrier.is_some(),
         };
