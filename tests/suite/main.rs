@@ -8,3 +8,4 @@ mod nonconformant;
 mod props;
 mod snapshots;
 mod support;
+mod tools;
