@@ -36,7 +36,7 @@ TOOL_TIMEOUT_S = float(os.environ.get("TOOLTAPE_TOOL_TIMEOUT_S", "30"))
 MAX_TURNS = 16
 
 OPENAI_MODEL = "gpt-4o"
-ANTHROPIC_MODEL = "claude-sonnet-4-5"
+ANTHROPIC_MODEL = "claude-sonnet-4-6"
 ANTHROPIC_MAX_TOKENS = 1024
 
 
