@@ -54,6 +54,7 @@ class CassetteInfo:
     sequential_tools: bool
     set_latencies: bool
     expect_concurrency: bool
+    single_prompt: bool  # the first request has one user message: TOOLTAPE_PROMPT is all of it
 
     @property
     def max_calls(self) -> int:
@@ -167,6 +168,10 @@ def load_cassette(path: Path) -> CassetteInfo | None:
         sequential_tools=any(t.get("sequential") for t in tools.values()),
         set_latencies=any("latency_ms" in t for t in tools.values()),
         expect_concurrency=_has_true(doc, "expect_concurrency"),
+        single_prompt=bool(interactions) and sum(
+            m.get("role") == "user"
+            for m in interactions[0]["request"]["body"].get("messages") or []
+        ) == 1,
     )
 
 
@@ -186,7 +191,11 @@ class Example:
     keep: object = None  # predicate on CassetteInfo
 
     def selects(self, c: CassetteInfo) -> bool:
-        if c.provider != self.provider or c.streamed != self.streamed or c.hung_tools:
+        # A loop knows only TOOLTAPE_PROMPT, so conversations that open with several user
+        # messages cannot be replayed by it; hung tools need a loop-side timeout story.
+        if c.provider != self.provider or c.streamed != self.streamed:
+            return False
+        if c.hung_tools or not c.single_prompt:
             return False
         if self.names and not any(fnmatch.fnmatch(c.name, n) for n in self.names):
             return False
