@@ -6,13 +6,15 @@ the longest one. The results are complete, correct and in order; only the time i
 Real-world class: bug-catalog class 13, "sequential execution despite an async API"
 (openai-node#1131's `for ... await` in runTools, the Anthropic SDK tool runner,
 llama_index#12211 "Should this use await? ... gather()").
-Caught by: TT008 sequential-execution, on cassettes whose turns expect concurrent calls
-(`expect_concurrency`): the tool spans of the turn do not overlap. In barrier mode the tool
-endpoints hold each reply until every call of the turn has arrived (or the grace period ends),
-so a loop like this one is caught deterministically, however loaded the machine is.
+Caught by: TT008 sequential-execution, an error on cassettes that set `expect_concurrency`
+(a warning elsewhere): the tool spans of the turn do not overlap. In barrier mode (the default
+of `tooltape check`) the tool endpoints hold each reply until every call of the turn has
+arrived or the grace period (1 s) ends, so a loop like this one is caught deterministically,
+however loaded the machine is.
 
-    tooltape check --barrier fixtures/openai-chat/fantasy-gpt-4o-parallel2-followup.json \
-        -- python examples/loops/bad_sequential_async.py     # exit 1, TT008
+    tooltape check fixtures/openai-chat/fantasy-gpt-4o-parallel2-followup.json \
+        -- python examples/loops/bad_sequential_async.py     # exit 1, TT008 (needs
+                                                             # "expect_concurrency": true)
 """
 
 import asyncio
