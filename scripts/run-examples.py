@@ -181,13 +181,17 @@ class Example:
     names: tuple[str, ...] = ()  # cassette name globs; empty: every cassette of its kind
     want: str = ""  # what else a cassette needs, as said in the table below
     keep: object = None  # predicate on CassetteInfo
+    # Runs tools one at a time in call order, so cassettes with `sequential` tools (side effects:
+    # TT015 when their calls overlap) fit it. A concurrent loop cannot know which of a
+    # cassette's tools are sequential, so those cassettes are left to the reference loop.
+    sequential: bool = False
 
     def selects(self, c: CassetteInfo) -> bool:
         # A loop knows only TOOLTAPE_PROMPT, so conversations that open with several user
         # messages cannot be replayed by it; hung tools need a loop-side timeout story.
         if c.provider != self.provider or c.streamed != self.streamed:
             return False
-        if c.hung_tools or not c.single_prompt:
+        if c.hung_tools or not c.single_prompt or (c.sequential_tools and not self.sequential):
             return False
         if self.names and not any(fnmatch.fnmatch(c.name, n) for n in self.names):
             return False
@@ -200,7 +204,7 @@ def _multi(c: CassetteInfo) -> bool:
 
 EXAMPLES = [
     # Correct loops: exit 0 on every cassette of their kind.
-    Example("openai_sequential", "openai-chat", False,
+    Example("openai_sequential", "openai-chat", False, sequential=True,
             want="no expect_concurrency", keep=lambda c: not c.expect_concurrency),
     Example("openai_async_gather", "openai-chat", False),
     Example("openai_streaming", "openai-chat", True),
