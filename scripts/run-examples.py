@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""Runs the Python example loops (examples/loops/) under `tooltape check` and checks the verdicts.
+
+Every correct loop must conform (exit 0, no failing finding) on every bundled cassette of its
+kind; every known-bad loop must be caught (exit 1) on the cassettes that provoke its bug, and on
+each of them the failing rules must be exactly the one rule that targets the bug. This proves
+both that the examples are right and that each check can fail.
+
+    scripts/run-examples.py                               # all examples, once
+    scripts/run-examples.py --only bad_stream_by_id --repeat 20
+    TOOLTAPE_BIN=target/release/tooltape scripts/run-examples.py --python .venv/bin/python
+
+The Python interpreter comes from scripts/python-env.sh (the pinned SDKs) unless --python is
+given. Prints a table of the results; exits 1 on any mismatch, 2 on a usage or setup error.
+Only the standard library is used here, so any python3 (3.9+) can run this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPS = ROOT / "examples" / "loops"
+
+
+# --- What the cassettes hold ----------------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    """One model response: its call ids in order, and the recorded result of each."""
+
+    call_ids: list[str]
+    results: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CassetteInfo:
+    path: Path
+    name: str
+    provider: str  # "openai-chat" | "anthropic"
+    streamed: bool
+    turns: list[Turn]
+    failing_tools: bool
+    hung_tools: bool
+    sequential_tools: bool
+    set_latencies: bool
+    expect_concurrency: bool
+    single_prompt: bool  # the first request has one user message: TOOLTAPE_PROMPT is all of it
+
+    @property
+    def max_calls(self) -> int:
+        return max((len(t.call_ids) for t in self.turns), default=0)
+
+    def swaps_results_when_reversed(self) -> bool:
+        """Whether some turn's recorded results differ once paired in reverse call order, so
+        pairing by completion order (tooltape's default: reverse) gives an id another result."""
+        for t in self.turns:
+            ids = t.call_ids
+            if len(ids) >= 2 and all(i in t.results for i in ids):
+                if any(t.results[a] != t.results[b] for a, b in zip(ids, reversed(ids))):
+                    return True
+        return False
+
+
+def _sse_data(frames: list[str]):
+    for frame in frames:
+        for line in frame.splitlines():
+            if line.startswith("data:"):
+                data = line[5:].strip()
+                if data and data != "[DONE]":
+                    try:
+                        yield json.loads(data)
+                    except ValueError:
+                        pass
+
+
+def _call_ids(provider: str, body: dict) -> list[str]:
+    ids: list[str] = []
+    if body["type"] == "json":
+        try:
+            doc = json.loads(body["text"])
+        except ValueError:
+            return ids
+        if provider == "anthropic":
+            return [b["id"] for b in doc.get("content") or [] if b.get("type") == "tool_use"]
+        for choice in (doc.get("choices") or [])[:1]:
+            return [c["id"] for c in (choice.get("message") or {}).get("tool_calls") or []]
+        return ids
+    for event in _sse_data(body["frames"]):
+        if provider == "anthropic":
+            block = event.get("content_block") or {}
+            if event.get("type") == "content_block_start" and block.get("type") == "tool_use":
+                ids.append(block["id"])
+        else:
+            for choice in event.get("choices") or []:
+                for part in (choice.get("delta") or {}).get("tool_calls") or []:
+                    if part.get("id") and part["id"] not in ids:
+                        ids.append(part["id"])
+    return ids
+
+
+def _text_of(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+    return json.dumps(content)
+
+
+def _results(provider: str, request: dict) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for message in request.get("messages") or []:
+        if provider == "anthropic":
+            if message.get("role") == "user" and isinstance(message.get("content"), list):
+                for b in message["content"]:
+                    if b.get("type") == "tool_result":
+                        out[b["tool_use_id"]] = _text_of(b.get("content", ""))
+        elif message.get("role") == "tool":
+            out[message.get("tool_call_id", "")] = _text_of(message.get("content"))
+    return out
+
+
+def load_cassette(path: Path) -> CassetteInfo | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or "tooltape" not in doc or "interactions" not in doc:
+        return None  # e.g. fixtures/nonconformant/*: follow-ups, not cassettes
+    provider = doc.get("provider", "")
+    interactions = doc["interactions"]
+    turns = []
+    for k, inter in enumerate(interactions):
+        ids = _call_ids(provider, inter["response"]["body"])
+        if not ids:
+            continue
+        results = {}
+        if k + 1 < len(interactions):
+            recorded = _results(provider, interactions[k + 1]["request"]["body"])
+            results = {i: recorded[i] for i in ids if i in recorded}
+        turns.append(Turn(ids, results))
+    tools = doc.get("tools") or {}
+    return CassetteInfo(
+        path=path,
+        name=doc.get("name") or path.stem,
+        provider=provider,
+        streamed=bool(interactions) and interactions[0]["response"]["body"]["type"] == "sse",
+        turns=turns,
+        failing_tools=any(t.get("fails") for t in tools.values()),
+        hung_tools=any(t.get("hangs") for t in tools.values()),
+        sequential_tools=any(t.get("sequential") for t in tools.values()),
+        set_latencies=any("latency_ms" in t for t in tools.values()),
+        expect_concurrency=doc.get("expect_concurrency") is True,
+        single_prompt=bool(interactions) and sum(
+            m.get("role") == "user"
+            for m in interactions[0]["request"]["body"].get("messages") or []
+        ) == 1,
+    )
+
+
+# --- The expectations -----------------------------------------------------------------------
+
+
+@dataclass
+class Example:
+    name: str  # examples/loops/{name}.py
+    provider: str
+    streamed: bool
+    rule: str | None = None  # None: must conform; else the one rule that must fail
+    profile: str = "default"
+    flags: tuple[str, ...] = ()  # extra `tooltape check` flags
+    names: tuple[str, ...] = ()  # cassette name globs; empty: every cassette of its kind
+    want: str = ""  # what else a cassette needs, as said in the table below
+    keep: object = None  # predicate on CassetteInfo
+    # Runs tools one at a time in call order, so cassettes with `sequential` tools (side effects:
+    # TT015 when their calls overlap) fit it. A concurrent loop cannot know which of a
+    # cassette's tools are sequential, so those cassettes are left to the reference loop.
+    sequential: bool = False
+
+    def selects(self, c: CassetteInfo) -> bool:
+        # A loop knows only TOOLTAPE_PROMPT, so conversations that open with several user
+        # messages cannot be replayed by it; hung tools need a loop-side timeout story.
+        if c.provider != self.provider or c.streamed != self.streamed:
+            return False
+        if c.hung_tools or not c.single_prompt or (c.sequential_tools and not self.sequential):
+            return False
+        if self.names and not any(fnmatch.fnmatch(c.name, n) for n in self.names):
+            return False
+        return self.keep is None or self.keep(c)
+
+
+def _multi(c: CassetteInfo) -> bool:
+    return c.max_calls >= 2 and not c.failing_tools
+
+
+EXAMPLES = [
+    # Correct loops: exit 0 on every cassette of their kind.
+    Example("openai_sequential", "openai-chat", False, sequential=True,
+            want="no expect_concurrency", keep=lambda c: not c.expect_concurrency),
+    Example("openai_async_gather", "openai-chat", False),
+    Example("openai_streaming", "openai-chat", True),
+    Example("anthropic_parallel", "anthropic", False),
+    Example("anthropic_streaming", "anthropic", True),
+    # Known-bad loops: exit 1, and exactly their rule fails on every cassette they run on.
+    Example("bad_first_call_only", "openai-chat", False, "TT001",
+            want=">= 2 calls in a turn, no failing tool", keep=_multi),
+    Example("bad_completion_order", "openai-chat", False, "TT009",
+            want="default latencies, results that differ once reversed, no failing tool",
+            keep=lambda c: not c.failing_tools and not c.set_latencies
+            and c.swaps_results_when_reversed()),
+    Example("bad_one_message_per_result", "anthropic", False, "TT005", profile="strict",
+            want=">= 2 calls in a turn, no failing tool", keep=_multi),
+    Example("bad_sequential_async", "openai-chat", False, "TT008",
+            want="expect_concurrency, >= 2 calls in a turn",
+            keep=lambda c: c.expect_concurrency and _multi(c)),
+    Example("bad_failure_aborts_batch", "openai-chat", False, "TT010",
+            names=("handmade-failing-tool*",), want="a failing tool beside others",
+            keep=lambda c: c.failing_tools and c.max_calls >= 2),
+    Example("bad_drops_assistant_message", "openai-chat", False, "TT002",
+            want="a tool call, no failing tool",
+            keep=lambda c: c.max_calls >= 1 and not c.failing_tools),
+    Example("bad_stream_by_id", "openai-chat", True, "TT006",
+            names=("handmade-interleaved-3-calls-stream",)),
+]
+
+
+# --- Running ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    example: str
+    run: int
+    cassettes: int
+    exit_code: int | None
+    seconds: float
+    ok: bool
+    problems: list[str]
+
+
+def failing_rules(cassette: dict, strict: bool) -> set[str]:
+    return {
+        f["rule"]
+        for f in cassette.get("findings", [])
+        if f.get("severity") == "error" or (strict and f.get("severity") == "warning")
+    }
+
+
+def judge(ex: Example, selected: list[CassetteInfo], code: int, report: dict | None) -> list[str]:
+    problems = []
+    want_code = 0 if ex.rule is None else 1
+    if code != want_code:
+        problems.append(f"exit {code}, expected {want_code}")
+    if report is None:
+        problems.append("no JSON report")
+        return problems
+    strict = ex.profile == "strict"
+    by_name = {c.get("name"): c for c in report.get("cassettes", [])}
+    for info in selected:
+        c = by_name.get(info.name)
+        if c is None:
+            problems.append(f"{info.name}: not in the report")
+            continue
+        rules = failing_rules(c, strict)
+        want = set() if ex.rule is None else {ex.rule}
+        if rules != want:
+            shown = ", ".join(sorted(rules)) or "none"
+            detail = "; ".join(
+                f"{f['rule']} {f.get('message', '')}"[:160]
+                for f in c.get("findings", [])
+                if f["rule"] in rules ^ want
+            )
+            problems.append(
+                f"{info.name}: failing rules {{{shown}}}, expected {{{', '.join(sorted(want))}}}"
+                + (f" ({detail})" if detail else "")
+            )
+        if ex.rule is None and c.get("error"):
+            problems.append(f"{info.name}: {c['error']}")
+    return problems
+
+
+def run_example(
+    ex: Example, selected: list[CassetteInfo], tooltape: str, python: str, run: int,
+    timeout: float, verbose: bool,
+) -> Outcome:
+    cmd = [tooltape, "check", *[str(c.path) for c in selected], "--format", "json"]
+    if ex.profile != "default":
+        cmd += ["--profile", ex.profile]
+    cmd += [*ex.flags, "--", python, str(LOOPS / f"{ex.name}.py")]
+    if verbose:
+        print("+ " + " ".join(cmd), file=sys.stderr)
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(
+            cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        return Outcome(ex.name, run, len(selected), None, time.monotonic() - start, False,
+                       [f"`tooltape check` did not finish in {timeout:g} s"])
+    seconds = time.monotonic() - start
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        report = None
+    problems = judge(ex, selected, proc.returncode, report)
+    if problems and (verbose or report is None):
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        if tail:
+            problems.append("stderr:\n" + tail)
+    return Outcome(ex.name, run, len(selected), proc.returncode, seconds, not problems, problems)
+
+
+def venv_python() -> str:
+    script = ROOT / "scripts" / "python-env.sh"
+    proc = subprocess.run(["bash", str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"run-examples: {script} failed (exit {proc.returncode})")
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description="Run the example agent loops under `tooltape check` and check the verdicts.")
+    parser.add_argument("bin", nargs="?", help="the tooltape binary "
+                        "(default: $TOOLTAPE_BIN, else target/debug/tooltape)")
+    parser.add_argument("--python", help="the interpreter with the SDKs "
+                        "(default: the venv of scripts/python-env.sh)")
+    parser.add_argument("--fixtures", action="append", type=Path,
+                        help="cassette folder (repeatable; default: fixtures/)")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="run only this example (repeatable; globs allowed)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each example N times (robustness)")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds per check run")
+    parser.add_argument("--list", action="store_true", help="show the selection and exit")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+
+    tooltape = args.bin or os.environ.get("TOOLTAPE_BIN") or str(ROOT / "target/debug/tooltape")
+    if not args.list and not (os.path.isfile(tooltape) and os.access(tooltape, os.X_OK)):
+        print(f"run-examples: no tooltape binary at {tooltape} (cargo build, or pass its path)",
+              file=sys.stderr)
+        return 2
+    tooltape = os.path.abspath(tooltape)
+
+    folders = args.fixtures or [ROOT / "fixtures"]
+    cassettes = [
+        info
+        for folder in folders
+        for path in sorted(Path(folder).rglob("*.json"))
+        if (info := load_cassette(path)) is not None
+    ]
+    examples = [
+        ex for ex in EXAMPLES
+        if not args.only or any(fnmatch.fnmatch(ex.name, o.removesuffix(".py")) for o in args.only)
+    ]
+    if not examples:
+        print(f"run-examples: no example matches {args.only}", file=sys.stderr)
+        return 2
+
+    plan = []
+    missing = []
+    for ex in examples:
+        selected = [c for c in cassettes if ex.selects(c)]
+        kind = f"{ex.provider} {'streamed' if ex.streamed else 'json'}"
+        if not selected:
+            need = ", ".join(filter(None, [kind, ex.want, " or ".join(ex.names)]))
+            missing.append(f"{ex.name}: no cassette has what it needs ({need})")
+        plan.append((ex, selected))
+    if args.list:
+        for ex, selected in plan:
+            print(f"{ex.name}  ->  {ex.rule or 'conforms'}  on {len(selected)} cassette(s)")
+            for c in selected:
+                print(f"    {c.path.relative_to(ROOT) if c.path.is_relative_to(ROOT) else c.path}")
+        for m in missing:
+            print(f"MISSING {m}")
+        return 0 if not missing else 1
+
+    python = args.python or venv_python()
+    outcomes: list[Outcome] = []
+    for run in range(1, args.repeat + 1):
+        for ex, selected in plan:
+            if not selected:
+                continue
+            outcome = run_example(ex, selected, tooltape, python, run, args.timeout, args.verbose)
+            outcomes.append(outcome)
+            mark = "ok  " if outcome.ok else "FAIL"
+            print(f"{mark} {ex.name} (run {run}) exit {outcome.exit_code} "
+                  f"in {outcome.seconds:.1f}s", file=sys.stderr)
+
+    expected = {ex.name: ex for ex, _ in plan}
+    print()
+    print(f"{'example':30} {'expect':10} {'cassettes':>9} {'runs':>5} {'passed':>6} {'max s':>6}")
+    for ex, selected in plan:
+        mine = [o for o in outcomes if o.example == ex.name]
+        passed = sum(o.ok for o in mine)
+        slowest = max((o.seconds for o in mine), default=0.0)
+        want = expected[ex.name].rule or "exit 0"
+        print(f"{ex.name:30} {want:10} {len(selected):>9} {len(mine):>5} {passed:>6} "
+              f"{slowest:>6.1f}")
+    failures = [o for o in outcomes if not o.ok]
+    for o in failures:
+        print(f"\nMISMATCH {o.example} (run {o.run}):")
+        for p in o.problems:
+            print("  " + p.replace("\n", "\n    "))
+    for m in missing:
+        print(f"\nMISSING {m}")
+    total = len(outcomes)
+    print(f"\n{total - len(failures)} passed, {len(failures) + len(missing)} failed")
+    return 1 if failures or missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
