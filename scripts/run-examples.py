@@ -187,11 +187,11 @@ class Example:
     sequential: bool = False
 
     def selects(self, c: CassetteInfo) -> bool:
-        # A loop knows only TOOLTAPE_PROMPT, so conversations that open with several user
-        # messages cannot be replayed by it; hung tools need a loop-side timeout story.
+        # The loops open with TOOLTAPE_MESSAGES_FILE, so any recorded opening replays; hung
+        # tools need a loop-side timeout story.
         if c.provider != self.provider or c.streamed != self.streamed:
             return False
-        if c.hung_tools or not c.single_prompt or (c.sequential_tools and not self.sequential):
+        if c.hung_tools or (c.sequential_tools and not self.sequential):
             return False
         if self.names and not any(fnmatch.fnmatch(c.name, n) for n in self.names):
             return False

@@ -3,7 +3,6 @@
 //! The command runs once per cassette with the environment contract of DESIGN §4, each in its
 //! own session prefix so that several can run at once without their journals mixing.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -76,25 +75,25 @@ pub async fn check(
     }
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;
-    let mut tool_files = HashMap::new();
     for (id, c) in ids.iter().zip(&cassettes) {
-        let path = options.work_dir.join(format!("{id}.tools.json"));
-        let tools = c.file.interactions[0]
-            .request
-            .body
-            .get("tools")
-            .cloned()
-            .unwrap_or(Value::Array(Vec::new()));
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&tools).unwrap_or_default(),
-        )?;
-        tool_files.insert(id.clone(), path);
+        let first = &c.file.interactions[0].request.body;
+        for (field, path) in [
+            ("tools", tools_file(&options.work_dir, id)),
+            ("messages", messages_file(&options.work_dir, id)),
+        ] {
+            let value = first
+                .get(field)
+                .cloned()
+                .unwrap_or(Value::Array(Vec::new()));
+            std::fs::write(
+                path,
+                serde_json::to_string_pretty(&value).unwrap_or_default(),
+            )?;
+        }
     }
-    let tool_files = &tool_files;
     let cassettes: Vec<CassetteReport> = futures::stream::iter(ids.iter().zip(&cassettes))
         .map(|(id, cassette)| async move {
-            let env = environment(server, id, cassette, &tool_files[id]);
+            let env = environment(server, id, cassette, &options.work_dir);
             let run = run_command(command, &env, options.timeout).await;
             judge(server.replay(), id, cassette, run)
         })
@@ -109,15 +108,31 @@ pub async fn check(
     .finish(options.strict))
 }
 
-/// The environment contract (DESIGN §4) for one session.
+fn tools_file(work_dir: &Path, session: &str) -> PathBuf {
+    work_dir.join(format!("{session}.tools.json"))
+}
+
+fn messages_file(work_dir: &Path, session: &str) -> PathBuf {
+    work_dir.join(format!("{session}.messages.json"))
+}
+
+/// The environment contract (DESIGN §4) for one session; the tools and messages files are in
+/// `work_dir`.
 #[must_use]
 pub fn environment(
     server: &ReplayServer,
     session: &str,
     cassette: &Cassette,
-    tools_file: &Path,
+    work_dir: &Path,
 ) -> Vec<(String, String)> {
     let root = server.session_url(session);
+    let sequential: Vec<&str> = cassette
+        .file
+        .tools
+        .iter()
+        .filter(|(_, sim)| sim.sequential)
+        .map(|(name, _)| name.as_str())
+        .collect();
     vec![
         ("OPENAI_BASE_URL".into(), format!("{root}/v1")),
         ("ANTHROPIC_BASE_URL".into(), root.clone()),
@@ -137,8 +152,13 @@ pub fn environment(
         ("TOOLTAPE_PROMPT".into(), cassette.prompt()),
         (
             "TOOLTAPE_TOOLS_FILE".into(),
-            tools_file.display().to_string(),
+            tools_file(work_dir, session).display().to_string(),
         ),
+        (
+            "TOOLTAPE_MESSAGES_FILE".into(),
+            messages_file(work_dir, session).display().to_string(),
+        ),
+        ("TOOLTAPE_SEQUENTIAL_TOOLS".into(), sequential.join(",")),
     ]
 }
 

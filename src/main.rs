@@ -150,6 +150,9 @@ The command runs once per cassette with this environment:
   TOOLTAPE_CASSETTE    the cassette's name
   TOOLTAPE_PROMPT      the first user message to send
   TOOLTAPE_TOOLS_FILE  a JSON file with the recorded tools array, as the provider takes it
+  TOOLTAPE_MESSAGES_FILE  a JSON file with the recorded first request's messages array
+  TOOLTAPE_SEQUENTIAL_TOOLS  comma-separated tools with side effects: run their calls one at
+                       a time, in call order (TT015)
   TOOLTAPE_PROVIDER, TOOLTAPE_STREAM   openai-chat|anthropic, true|false
 
 Barrier mode (default): a tool reply is held until every independent call of its turn has

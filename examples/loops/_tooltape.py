@@ -57,6 +57,18 @@ def prompt() -> str:
     return env("TOOLTAPE_PROMPT")
 
 
+def first_messages() -> list:
+    """The messages the conversation opens with: the recorded first request's `messages`
+    (TOOLTAPE_MESSAGES_FILE, in the provider's own shape), or just the prompt."""
+    path = os.environ.get("TOOLTAPE_MESSAGES_FILE")
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            messages = json.load(f)
+        if messages:
+            return messages
+    return [{"role": "user", "content": prompt()}]
+
+
 def tools() -> list:
     """The recorded tool definitions, exactly as the provider takes them (`tools=`)."""
     with open(env("TOOLTAPE_TOOLS_FILE"), encoding="utf-8") as f:

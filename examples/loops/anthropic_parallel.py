@@ -20,7 +20,7 @@ import _tooltape as tt
 def main() -> int:
     client = anthropic.Anthropic()  # ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY come from tooltape
     tools = tt.tools()
-    messages = [{"role": "user", "content": tt.prompt()}]
+    messages = tt.first_messages()
     with ThreadPoolExecutor(max_workers=16) as pool:
         for _ in range(tt.MAX_TURNS):
             response = client.messages.create(

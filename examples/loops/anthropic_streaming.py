@@ -22,7 +22,7 @@ import _tooltape as tt
 async def main() -> int:
     client = anthropic.AsyncAnthropic()
     tools = tt.tools()
-    messages = [{"role": "user", "content": tt.prompt()}]
+    messages = tt.first_messages()
     async with httpx.AsyncClient() as http:
         for _ in range(tt.MAX_TURNS):
             async with client.messages.stream(

@@ -25,7 +25,7 @@ import _tooltape as tt
 def main() -> int:
     client = openai.OpenAI()
     tools = tt.tools()
-    messages = [{"role": "user", "content": tt.prompt()}]
+    messages = tt.first_messages()
     with ThreadPoolExecutor(max_workers=16) as pool:
         for _ in range(tt.MAX_TURNS):
             response = client.chat.completions.create(

@@ -20,7 +20,7 @@ import _tooltape as tt
 def main() -> int:
     client = openai.OpenAI()
     tools = tt.tools()
-    messages = [{"role": "user", "content": tt.prompt()}]
+    messages = tt.first_messages()
     for _ in range(tt.MAX_TURNS):
         response = client.chat.completions.create(
             model=tt.OPENAI_MODEL, messages=messages, tools=tools

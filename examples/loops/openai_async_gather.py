@@ -36,7 +36,7 @@ async def run_calls(http: httpx.AsyncClient, calls) -> list[str]:
 async def main() -> int:
     client = openai.AsyncOpenAI()
     tools = tt.tools()
-    messages = [{"role": "user", "content": tt.prompt()}]
+    messages = tt.first_messages()
     async with httpx.AsyncClient() as http:
         for _ in range(tt.MAX_TURNS):
             response = await client.chat.completions.create(

@@ -68,7 +68,8 @@ impl Reply {
 pub struct RequestMeta {
     /// `Authorization: Bearer …` (OpenAI).
     pub authorization: bool,
-    /// `x-api-key` (Anthropic).
+    /// `x-api-key` (Anthropic; newer Anthropic SDKs send `Authorization: Bearer` instead,
+    /// which is accepted too).
     pub x_api_key: bool,
     /// `anthropic-version` (Anthropic).
     pub anthropic_version: bool,
@@ -88,7 +89,7 @@ impl RequestMeta {
     fn missing(self, provider: Provider) -> Option<&'static str> {
         match provider {
             Provider::OpenAiChat if !self.authorization => Some("authorization"),
-            Provider::Anthropic if !self.x_api_key => Some("x-api-key"),
+            Provider::Anthropic if !self.x_api_key && !self.authorization => Some("x-api-key"),
             Provider::Anthropic if !self.anthropic_version => Some("anthropic-version"),
             _ => None,
         }

@@ -6,6 +6,7 @@ mod e2e;
 mod fixtures;
 mod nonconformant;
 mod props;
+mod python;
 mod serve;
 mod snapshots;
 mod support;

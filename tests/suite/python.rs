@@ -1,0 +1,180 @@
+//! The official `openai` and `anthropic` Python SDKs against tooltape, over real sockets.
+//!
+//! `scripts/python-env.sh` makes a venv with the pinned SDK versions (from PyPI, once; later
+//! runs reuse it). No mocking: the SDKs talk HTTP to `tooltape serve` and `tooltape check`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::serve::Serve;
+use crate::support::{bin, root};
+
+/// The venv's python, made once per test run.
+fn python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let out = Command::new("bash")
+                .arg(root().join("scripts/python-env.sh"))
+                .current_dir(root())
+                .output()
+                .expect("bash runs scripts/python-env.sh");
+            assert!(
+                out.status.success(),
+                "scripts/python-env.sh failed (it needs python3 with venv and access to PyPI):\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            PathBuf::from(
+                stdout
+                    .lines()
+                    .last()
+                    .expect("the script prints the python path")
+                    .trim(),
+            )
+        })
+        .clone()
+}
+
+fn smoke(rel: &str, provider: &str) {
+    let serve = Serve::start(&[&format!("fixtures/{rel}")]);
+    let (var, base) = match provider {
+        "openai" => ("OPENAI_BASE_URL", format!("{}/v1", serve.url)),
+        _ => ("ANTHROPIC_BASE_URL", serve.url.clone()),
+    };
+    let out = Command::new(python())
+        .arg(root().join("tests/python/serve_smoke.py"))
+        .args(["--provider", provider, "--cassette"])
+        .arg(root().join("fixtures").join(rel))
+        .env(var, base)
+        .env("OPENAI_API_KEY", "sk-placeholder")
+        .env("ANTHROPIC_API_KEY", "sk-ant-placeholder")
+        .current_dir(root())
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{rel}: the {provider} SDK did not finish against tooltape serve:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report) = serve.interrupt();
+    assert_eq!(code, Some(0), "{rel}: {report}");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["conformant"], true, "{report}");
+}
+
+#[test]
+fn the_openai_sdk_replays_through_serve_with_and_without_streaming() {
+    smoke(
+        "openai-chat/fantasy-gpt-4o-parallel2-followup.json",
+        "openai",
+    );
+    smoke(
+        "openai-chat/fantasy-gpt-4o-parallel2-followup-stream.json",
+        "openai",
+    );
+}
+
+#[test]
+fn the_anthropic_sdk_replays_through_serve_with_and_without_streaming() {
+    smoke(
+        "anthropic/pydantic-ai-haiku-4.5-parallel4-followup.json",
+        "anthropic",
+    );
+    smoke(
+        "anthropic/handmade-ping-between-blocks-stream.json",
+        "anthropic",
+    );
+}
+
+#[test]
+fn every_example_loop_gets_its_verdict_from_check() {
+    let out = Command::new(python())
+        .arg(root().join("scripts/run-examples.py"))
+        .arg(bin())
+        .arg("--python")
+        .arg(python())
+        .current_dir(root())
+        .output()
+        .expect("python runs scripts/run-examples.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "run-examples failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("0 failed"), "{stdout}");
+}
+
+/// Non-streamed OpenAI cassettes whose tools finish at distinct times (no ties in completion
+/// order), so the completion-order loop's mistakes are the same on every run.
+const JSON_CASSETTES: [&str; 6] = [
+    "fantasy-gpt-4o-parallel2-followup",
+    "handmade-failing-tool",
+    "handmade-finish-stop-with-tool-calls",
+    "handmade-single-call",
+    "handmade-three-turns",
+    "openai-python-parse-multiple-tools",
+];
+
+fn check_json(jobs: &str) -> Value {
+    let out = Command::new(bin())
+        .arg("check")
+        .args(
+            JSON_CASSETTES
+                .iter()
+                .map(|c| format!("fixtures/openai-chat/{c}.json")),
+        )
+        .args(["-j", jobs, "--format", "json", "--"])
+        .arg(python())
+        .arg(root().join("examples/loops/bad_completion_order.py"))
+        .current_dir(root())
+        .output()
+        .expect("tooltape check runs");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Rules whose messages carry measured times.
+const TIMING_RULES: [&str; 2] = ["TT008", "TT015"];
+
+fn verdicts(report: &Value) -> Vec<(String, Vec<(String, String)>)> {
+    report["cassettes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let findings = c["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| !TIMING_RULES.contains(&f["rule"].as_str().unwrap()))
+                .map(|f| {
+                    (
+                        f["rule"].as_str().unwrap().to_owned(),
+                        f["message"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            (c["name"].as_str().unwrap().to_owned(), findings)
+        })
+        .collect()
+}
+
+#[test]
+fn two_check_runs_with_four_jobs_give_identical_findings() {
+    let first = check_json("4");
+    let second = check_json("4");
+    assert!(first["cassettes"].as_array().unwrap().len() >= 4);
+    assert_eq!(verdicts(&first), verdicts(&second));
+    assert!(
+        verdicts(&first)
+            .iter()
+            .any(|(_, f)| f.iter().any(|(rule, _)| rule == "TT009")),
+        "the completion-order loop is caught: {first}"
+    );
+}
