@@ -181,10 +181,7 @@ impl Message {
 
     /// The tool calls in this message, in order.
     pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
-        self.blocks.iter().filter_map(|b| match b {
-            Block::ToolCall(c) => Some(c),
-            _ => None,
-        })
+        calls_of(&self.blocks)
     }
 
     /// The tool results in this message with their block index, in order.
@@ -198,22 +195,12 @@ impl Message {
     /// The text blocks joined.
     #[must_use]
     pub fn text(&self) -> String {
-        self.blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Text { text } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("")
+        text_of(&self.blocks)
     }
 
     /// The thinking blocks, in order.
     pub fn thinking(&self) -> impl Iterator<Item = &Thinking> {
-        self.blocks.iter().filter_map(|b| match b {
-            Block::Thinking(t) => Some(t),
-            _ => None,
-        })
+        thinking_of(&self.blocks)
     }
 }
 
@@ -276,30 +263,41 @@ pub struct AssistantTurn {
 impl AssistantTurn {
     /// The tool calls, in order.
     pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
-        self.blocks.iter().filter_map(|b| match b {
-            Block::ToolCall(c) => Some(c),
-            _ => None,
-        })
+        calls_of(&self.blocks)
     }
 
     /// The text blocks joined.
     #[must_use]
     pub fn text(&self) -> String {
-        self.blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Text { text } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("")
+        text_of(&self.blocks)
     }
 
     /// The thinking blocks, in order.
     pub fn thinking(&self) -> impl Iterator<Item = &Thinking> {
-        self.blocks.iter().filter_map(|b| match b {
-            Block::Thinking(t) => Some(t),
+        thinking_of(&self.blocks)
+    }
+}
+
+fn calls_of(blocks: &[Block]) -> impl Iterator<Item = &ToolCall> {
+    blocks.iter().filter_map(|b| match b {
+        Block::ToolCall(c) => Some(c),
+        _ => None,
+    })
+}
+
+fn text_of(blocks: &[Block]) -> String {
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Text { text } => Some(text.as_str()),
             _ => None,
         })
-    }
+        .collect()
+}
+
+fn thinking_of(blocks: &[Block]) -> impl Iterator<Item = &Thinking> {
+    blocks.iter().filter_map(|b| match b {
+        Block::Thinking(t) => Some(t),
+        _ => None,
+    })
 }
