@@ -37,6 +37,7 @@ Examples:
   tooltape run                                  # reference loop over fixtures/
   tooltape run fixtures/anthropic --format json
   tooltape serve fixtures/openai-chat/handmade-single-call.json --port 8089
+  tooltape check fixtures/openai-chat -- python my_loop.py   # judge your own loop
   tooltape validate fixtures/
   tooltape rules";
 
