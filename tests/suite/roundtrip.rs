@@ -1,0 +1,231 @@
+//! Codec round trips on generated cassettes: wire → transcript → wire for requests and
+//! responses of each provider, SSE re-read at arbitrary split points, and the cassette file
+//! through its JSON form.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use serde_json::Value;
+use tooltape::Cassette;
+use tooltape::cassette::ResponseBody;
+use tooltape::provider::Provider;
+use tooltape::provider::sse::{self, SseParser};
+use tooltape::transcript::{
+    AssistantTurn, Block, Role, StopReason, Thinking, ToolCall, ToolResult,
+};
+
+use crate::generators::{Generated, Layout, any_cassette, config};
+
+/// What response `k` of a generated cassette must decode to.
+fn expected_turn(generated: &Generated, k: usize) -> AssistantTurn {
+    let mut blocks = Vec::new();
+    let Some(turn) = generated.turns.get(k) else {
+        return AssistantTurn {
+            blocks: vec![Block::Text {
+                text: generated.spec.final_text.clone(),
+            }],
+            stop: StopReason::EndTurn,
+        };
+    };
+    if let Some((text, signature)) = &turn.thinking {
+        blocks.push(Block::Thinking(Thinking {
+            kind: "thinking".to_owned(),
+            text: text.clone(),
+            signature: Some(signature.clone()),
+        }));
+    }
+    if let Some(text) = &turn.text {
+        blocks.push(Block::Text { text: text.clone() });
+    }
+    for c in &turn.calls {
+        blocks.push(Block::ToolCall(ToolCall {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            arguments: c.text.clone(),
+        }));
+    }
+    let stream = &generated.spec.turns[k].stream;
+    let stop = if generated.provider() == Provider::OpenAiChat
+        && generated.spec.streaming
+        && stream.finish_stop
+    {
+        StopReason::EndTurn
+    } else {
+        StopReason::ToolUse
+    };
+    AssistantTurn { blocks, stop }
+}
+
+/// Compares two turns; arguments count as equal when they are the same JSON value, and for
+/// OpenAI (whose `arguments` is text that travels verbatim) also as the same text.
+fn assert_same_turn(
+    provider: Provider,
+    got: &AssistantTurn,
+    want: &AssistantTurn,
+    what: &str,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(got.stop, want.stop, "{}: stop reason", what);
+    prop_assert_eq!(got.blocks.len(), want.blocks.len(), "{}: {:#?}", what, got);
+    for (g, w) in got.blocks.iter().zip(&want.blocks) {
+        match (g, w) {
+            (Block::ToolCall(g), Block::ToolCall(w)) => {
+                prop_assert_eq!(&g.id, &w.id, "{}", what);
+                prop_assert_eq!(&g.name, &w.name, "{}", what);
+                let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+                prop_assert_eq!(
+                    parse(&g.arguments),
+                    parse(&w.arguments),
+                    "{}: arguments of {}",
+                    what,
+                    w.id
+                );
+                if provider == Provider::OpenAiChat {
+                    prop_assert_eq!(&g.arguments, &w.arguments, "{}: verbatim", what);
+                }
+            }
+            _ => prop_assert_eq!(g, w, "{}", what),
+        }
+    }
+    Ok(())
+}
+
+fn results_of(generated: &Generated, k: usize) -> Vec<ToolResult> {
+    let turn = &generated.turns[k];
+    turn.calls
+        .iter()
+        .zip(&turn.answers)
+        .map(|(c, a)| ToolResult {
+            call_id: c.id.clone(),
+            content: a.content.clone(),
+            is_error: a.is_error && generated.provider() == Provider::Anthropic,
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn generated_responses_decode_to_the_generated_calls(generated in any_cassette()) {
+        let cassette = generated.cassette();
+        for k in 0..=generated.turns.len() {
+            let got = cassette.turns[k].assistant.as_ref().expect("status 200");
+            assert_same_turn(generated.provider(), got, &expected_turn(&generated, k), &format!("response {k}"))?;
+        }
+    }
+
+    #[test]
+    fn streams_split_at_any_byte_decode_to_the_same_turn(
+        generated in any_cassette(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..64),
+        pick in any::<usize>(),
+    ) {
+        prop_assume!(generated.spec.streaming);
+        let cassette = generated.cassette();
+        let k = pick % cassette.turns.len();
+        let ResponseBody::Sse { frames } = &cassette.turns[k].response.body else {
+            unreachable!("a streamed cassette");
+        };
+        let body = frames.concat().into_bytes();
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (body.len() + 1)).collect();
+        points.extend([0, body.len()]);
+        points.sort_unstable();
+        points.dedup();
+        let mut parser = SseParser::new();
+        let mut events = Vec::new();
+        for w in points.windows(2) {
+            events.extend(parser.push(&body[w[0]..w[1]]).unwrap());
+        }
+        parser.finish().unwrap();
+        prop_assert_eq!(&events, &sse::parse_frames(frames));
+        prop_assert_eq!(sse::split_frames(&frames.concat()), frames.clone());
+        let decoded = cassette.provider().decode_response_sse(&events).unwrap();
+        assert_same_turn(generated.provider(), &decoded, &expected_turn(&generated, k), "re-read stream")?;
+    }
+
+    #[test]
+    fn a_stream_fed_one_byte_at_a_time_decodes_to_the_same_turn(generated in any_cassette()) {
+        prop_assume!(generated.spec.streaming);
+        let cassette = generated.cassette();
+        for (k, turn) in cassette.turns.iter().enumerate() {
+            let ResponseBody::Sse { frames } = &turn.response.body else { unreachable!() };
+            let mut parser = SseParser::new();
+            let mut events = Vec::new();
+            for b in frames.concat().as_bytes() {
+                events.extend(parser.push(std::slice::from_ref(b)).unwrap());
+            }
+            parser.finish().unwrap();
+            let decoded = cassette.provider().decode_response_sse(&events).unwrap();
+            assert_same_turn(generated.provider(), &decoded, &expected_turn(&generated, k), "byte by byte")?;
+        }
+    }
+
+    #[test]
+    fn requests_decode_and_reencode_to_the_same_wire_messages(generated in any_cassette()) {
+        let provider = generated.provider();
+        let cassette = generated.cassette();
+        let last = &cassette.turns[generated.turns.len()].request;
+        let messages = &last.conversation.messages;
+        let first_assistant = messages.iter().position(|m| m.role == Role::Assistant).unwrap();
+        let mut at = first_assistant;
+        for (k, turn) in generated.turns.iter().enumerate() {
+            let served = cassette.turns[k].assistant.as_ref().unwrap();
+            let echo = provider.encode_assistant(served);
+            prop_assert_eq!(&echo, &generated.echo(turn), "turn {}: echo", k);
+            let results = results_of(&generated, k);
+            let wire = provider.encode_results(&results);
+            prop_assert_eq!(&wire, &generated.results(turn), "turn {}: results", k);
+            let mut both = vec![echo];
+            both.extend(wire);
+            let decoded = provider.decode_messages(&both).unwrap();
+            let n = decoded.len();
+            prop_assert_eq!(&decoded[..], &messages[at..at + n], "turn {}: transcript", k);
+            let calls: Vec<&ToolCall> = decoded[0].tool_calls().collect();
+            prop_assert_eq!(calls.len(), turn.calls.len());
+            let answered: Vec<(usize, &ToolResult)> = decoded[1..].iter().flat_map(|m| m.tool_results()).collect();
+            prop_assert_eq!(answered.iter().map(|(_, r)| (*r).clone()).collect::<Vec<_>>(), results);
+            at += n;
+        }
+        prop_assert_eq!(at, messages.len());
+        prop_assert_eq!(last.stream, generated.spec.streaming);
+        let names: Vec<String> = generated.file.tools.keys().cloned().collect();
+        prop_assert_eq!(&last.tool_names, &names);
+    }
+
+    #[test]
+    fn a_generated_cassette_survives_a_write_and_read(generated in any_cassette()) {
+        let text = serde_json::to_string_pretty(&generated.file).unwrap();
+        let back = Cassette::from_json(&text, Path::new("round.json")).unwrap();
+        prop_assert_eq!(&back.file, &generated.file);
+        let schema = tooltape::cassette::schema();
+        prop_assert!(schema.is_object());
+    }
+}
+
+#[test]
+fn every_openai_layout_and_anthropic_option_is_generated() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let mut layouts = std::collections::BTreeSet::new();
+    let mut anthropic_thinking = false;
+    for _ in 0..200 {
+        let g = any_cassette().new_tree(&mut runner).unwrap().current();
+        if g.spec.streaming && g.provider() == Provider::OpenAiChat {
+            for t in &g.spec.turns {
+                layouts.insert(format!("{:?}/{}", t.stream.layout, t.stream.index0));
+            }
+        }
+        anthropic_thinking |= g.turns.iter().any(|t| t.thinking.is_some());
+    }
+    for layout in [Layout::Sequential, Layout::Interleaved, Layout::Whole] {
+        assert!(
+            layouts
+                .iter()
+                .any(|l| l.starts_with(&format!("{layout:?}/"))),
+            "{layout:?} never drawn: {layouts:?}"
+        );
+    }
+    assert!(layouts.contains("Sequential/true") && layouts.contains("Whole/true"));
+    assert!(anthropic_thinking);
+}
