@@ -183,6 +183,9 @@ pub fn analyse(provider: Provider, conversation: &Conversation) -> Vec<Issue> {
 fn zone(provider: Provider, conversation: &Conversation, a: usize) -> Vec<(usize, usize)> {
     let messages = &conversation.messages;
     let mut positions = Vec::new();
+    if messages[a].tool_calls().next().is_none() {
+        return positions;
+    }
     match provider {
         Provider::OpenAiChat => {
             for (m, message) in messages.iter().enumerate().skip(a + 1) {

@@ -545,12 +545,24 @@ type Answers<'a> = Vec<(
     Vec<(usize, usize, usize, &'a crate::transcript::ToolResult)>,
 )>;
 
-fn answers<'a>(conversation: &'a crate::transcript::Conversation) -> Answers<'a> {
+///
+/// The call index is the call's position in the turn as served (the cassette), so that a call
+/// dropped from the echoed message does not shift its siblings; results for ids the turn did
+/// not serve are left to the pairing rules.
+fn answers<'a>(
+    cx: &RequestContext<'_>,
+    conversation: &'a crate::transcript::Conversation,
+) -> Answers<'a> {
     let messages = &conversation.messages;
     let mut out = Vec::new();
     for (t, a) in conversation.assistant_indices().enumerate() {
-        let calls: Vec<&str> = messages[a].tool_calls().map(|c| c.id.as_str()).collect();
-        if calls.is_empty() {
+        let served = cx.cassette.calls(t);
+        let calls: Vec<&str> = if served.is_empty() {
+            messages[a].tool_calls().map(|c| c.id.as_str()).collect()
+        } else {
+            served.iter().map(|c| c.id.as_str()).collect()
+        };
+        if messages[a].tool_calls().next().is_none() {
             continue;
         }
         let mut found = Vec::new();
@@ -586,7 +598,7 @@ impl Rule for SplitToolResults {
         if cx.provider() != Provider::Anthropic {
             return;
         }
-        for (_, turn, found) in answers(&request.conversation) {
+        for (_, turn, found) in answers(cx, &request.conversation) {
             let mut parts: Vec<(usize, usize)> = found
                 .iter()
                 .map(|(_, m, b, _)| (*m, request.conversation.messages[*m].part_of(*b)))
@@ -618,7 +630,7 @@ impl Rule for ResultsOutOfOrder {
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
         let Some(request) = cx.request() else { return };
-        for (_, turn, found) in answers(&request.conversation) {
+        for (_, turn, found) in answers(cx, &request.conversation) {
             let order: Vec<usize> = found.iter().map(|(i, ..)| *i).collect();
             if order.windows(2).any(|w| w[0] > w[1]) {
                 let shown: Vec<String> = order.iter().map(|i| (i + 1).to_string()).collect();
@@ -646,7 +658,7 @@ impl Rule for ResultMismatch {
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
         let Some(request) = cx.request() else { return };
-        for (_, turn, found) in answers(&request.conversation) {
+        for (_, turn, found) in answers(cx, &request.conversation) {
             let calls = cx.cassette.calls(turn - 1);
             let recorded: Vec<Option<String>> = calls
                 .iter()
@@ -725,7 +737,7 @@ impl Rule for ToolFailureDropped {
             out.push(f);
         }
         if cx.provider() == Provider::Anthropic {
-            for (_, turn, found) in answers(&request.conversation) {
+            for (_, turn, found) in answers(cx, &request.conversation) {
                 let calls = cx.cassette.calls(turn - 1);
                 for (i, _, _, result) in found {
                     let Some(call) = calls.get(i) else { continue };

@@ -945,7 +945,10 @@ fn mutate(f: &FollowUp, m: Mutation, cassette: &Cassette) -> Option<Mutated> {
                 meta.authorization = false;
                 (set(["TT011"]), Answer::Rejected(401))
             } else {
+                // Neither key header: newer Anthropic SDKs send `Authorization: Bearer`, which
+                // the server accepts in place of `x-api-key`.
                 meta.x_api_key = false;
+                meta.authorization = false;
                 let answer = Answer::Anthropic {
                     status: 401,
                     kind: "authentication_error",

@@ -27,7 +27,7 @@ fn streamed_responses() -> Vec<(Arc<Cassette>, usize)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(crate::generators::config(64))]
 
     #[test]
     fn a_cassette_survives_a_write_and_read(
@@ -75,7 +75,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(crate::generators::config(12))]
 
     #[test]
     fn any_tool_latencies_leave_results_in_call_order(latencies in proptest::collection::vec(0u64..25, 4)) {
