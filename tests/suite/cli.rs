@@ -161,3 +161,17 @@ fn validate_accepts_the_bundled_fixtures_and_rejects_a_broken_one() {
     let problems = report["cassettes"][0]["problems"].to_string();
     assert!(problems.contains("not answered"), "{problems}");
 }
+
+#[test]
+fn run_writes_junit_xml_with_one_testcase_per_cassette() {
+    let out = tooltape(&["run", "fixtures/anthropic", "--format", "junit"]);
+    assert_eq!(out.status.code(), Some(0));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    let cases = xml.matches("<testcase ").count();
+    let files = std::fs::read_dir(root().join("fixtures/anthropic"))
+        .unwrap()
+        .count();
+    assert_eq!(cases, files, "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+}

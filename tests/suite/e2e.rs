@@ -112,3 +112,42 @@ async fn a_stream_is_served_as_event_stream_with_the_recorded_bytes() {
     };
     assert_eq!(body, frames.concat());
 }
+
+#[tokio::test]
+async fn a_hung_tool_times_out_into_an_error_result_while_its_sibling_completes() {
+    let mut cassette = (*load("openai-chat/fantasy-gpt-4o-parallel2-followup.json")).clone();
+    cassette.file.tools.insert(
+        "add".into(),
+        tooltape::cassette::ToolSim {
+            hangs: true,
+            ..Default::default()
+        },
+    );
+    let cassette = Arc::new(cassette);
+    let server = ReplayServer::start((*cassette).clone()).await;
+    let outcome = ReferenceLoop::new(server.url())
+        .tool_timeout(std::time::Duration::from_millis(200))
+        .run(&cassette, &CassetteTools::new(cassette.clone()))
+        .await
+        .expect("the loop finishes despite the hung tool");
+    let results = &outcome.turns[0].results;
+    assert!(results[0].is_error);
+    assert_eq!(results[0].text(), "tool `add` timed out after 200 ms");
+    assert!(!results[1].is_error);
+    assert_eq!(results[1].text(), "6");
+}
+
+#[tokio::test]
+async fn the_max_turns_guard_stops_a_loop_that_keeps_getting_tool_calls() {
+    let cassette = load("openai-chat/handmade-three-turns.json");
+    let server = ReplayServer::start((*cassette).clone()).await;
+    let err = ReferenceLoop::new(server.url())
+        .max_turns(2)
+        .run(&cassette, &CassetteTools::new(cassette.clone()))
+        .await
+        .expect_err("three tool turns exceed a guard of two");
+    assert!(
+        matches!(err, tooltape::reference_loop::LoopError::MaxTurns(2)),
+        "{err}"
+    );
+}

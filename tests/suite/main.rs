@@ -9,6 +9,7 @@ mod nonconformant;
 mod oracle;
 mod props;
 mod python;
+mod report;
 mod roundtrip;
 mod serve;
 mod snapshots;
