@@ -159,7 +159,18 @@ pub fn environment(
             messages_file(work_dir, session).display().to_string(),
         ),
         ("TOOLTAPE_SEQUENTIAL_TOOLS".into(), sequential.join(",")),
+        ("NO_PROXY".into(), no_proxy("NO_PROXY")),
+        ("no_proxy".into(), no_proxy("no_proxy")),
     ]
+}
+
+/// The caller's proxy exceptions plus loopback, so a proxy set for the machine never carries
+/// the loop's requests to the replay server away from 127.0.0.1.
+fn no_proxy(var: &str) -> String {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => format!("{v},127.0.0.1,localhost"),
+        _ => "127.0.0.1,localhost".to_owned(),
+    }
 }
 
 async fn run_command(

@@ -175,3 +175,100 @@ fn run_writes_junit_xml_with_one_testcase_per_cassette() {
     assert_eq!(cases, files, "{xml}");
     assert!(!xml.contains("<failure"), "{xml}");
 }
+
+fn check(args: &[&str], command: &[&str]) -> (Option<i32>, Value) {
+    let mut all = vec![
+        "check",
+        "fixtures/openai-chat/handmade-single-call.json",
+        "--format",
+        "json",
+    ];
+    all.extend_from_slice(args);
+    all.push("--");
+    all.extend_from_slice(command);
+    let out = tooltape(&all);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
+#[test]
+fn check_exits_3_when_the_command_cannot_start() {
+    let (code, report) = check(&[], &["/no/such/loop"]);
+    assert_eq!(code, Some(3));
+    let error = report["cassettes"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("could not start") && error.contains("/no/such/loop"),
+        "{error}"
+    );
+}
+
+#[test]
+fn check_exits_3_when_the_command_fails_with_no_finding_to_explain_it() {
+    let (code, report) = check(
+        &[],
+        &["sh", "-c", "echo doing things; echo broken >&2; exit 7"],
+    );
+    assert_eq!(code, Some(3));
+    let c = &report["cassettes"][0];
+    assert!(c["error"].as_str().unwrap().contains("exit code 7"), "{c}");
+    assert_eq!(c["command"]["stdout"], "doing things\n");
+    assert_eq!(c["command"]["stderr"], "broken\n");
+}
+
+#[test]
+fn check_exits_3_when_the_command_sends_nothing() {
+    let (code, report) = check(&[], &["true"]);
+    assert_eq!(code, Some(3));
+    assert!(
+        report["cassettes"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("without sending a request")
+    );
+}
+
+#[test]
+fn check_kills_a_command_that_runs_past_the_timeout_and_exits_3() {
+    let started = std::time::Instant::now();
+    let (code, report) = check(&["--timeout", "1"], &["sleep", "30"]);
+    assert_eq!(code, Some(3));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(
+        report["cassettes"][0]["command"]["status"]["status"],
+        "timed_out"
+    );
+}
+
+#[test]
+fn check_gives_the_command_the_environment_contract() {
+    let script = "for v in OPENAI_BASE_URL ANTHROPIC_BASE_URL OPENAI_API_KEY ANTHROPIC_API_KEY TOOLTAPE_URL \
+                  TOOLTAPE_TOOLS_URL TOOLTAPE_CASSETTE TOOLTAPE_PROMPT TOOLTAPE_TOOLS_FILE TOOLTAPE_MESSAGES_FILE; \
+                  do eval \"echo $v=\\$$v\"; done; cat \"$TOOLTAPE_TOOLS_FILE\"; exit 9";
+    let (_, report) = check(&[], &["sh", "-c", script]);
+    let stdout = report["cassettes"][0]["command"]["stdout"]
+        .as_str()
+        .unwrap();
+    let var = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} missing from {stdout}"))
+            .to_owned()
+    };
+    let root = var("TOOLTAPE_URL");
+    assert!(
+        root.starts_with("http://127.0.0.1:") && root.contains("/s/handmade-single-call"),
+        "{root}"
+    );
+    assert_eq!(var("OPENAI_BASE_URL"), format!("{root}/v1"));
+    assert_eq!(var("ANTHROPIC_BASE_URL"), root);
+    assert_eq!(var("TOOLTAPE_TOOLS_URL"), format!("{root}/tools"));
+    assert_eq!(var("TOOLTAPE_CASSETTE"), "handmade-single-call");
+    assert!(!var("OPENAI_API_KEY").is_empty() && !var("ANTHROPIC_API_KEY").is_empty());
+    let cassette = crate::support::load("openai-chat/handmade-single-call.json");
+    assert_eq!(var("TOOLTAPE_PROMPT"), cassette.prompt());
+    let tools_json = &stdout[stdout.find('[').unwrap()..];
+    let tools: Value = serde_json::from_str(tools_json).unwrap();
+    assert_eq!(tools, cassette.file.interactions[0].request.body["tools"]);
+}
