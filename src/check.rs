@@ -246,6 +246,7 @@ fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -
         .findings
         .iter()
         .any(|f| f.severity == Severity::Error);
+    let notes = replay.notes(session);
     report.error = match &run.status {
         CommandStatus::NotStarted { reason } => Some(format!("the command could not start: {reason}")),
         CommandStatus::TimedOut => Some(format!(
@@ -253,9 +254,12 @@ fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -
             run.duration_ms / 1000
         )),
         CommandStatus::Killed if !explained => Some("the command was killed by a signal".into()),
-        CommandStatus::Exited { code } if *code != 0 && !explained => Some(format!(
-            "the command failed (exit code {code}) with no finding that explains it; see its output"
-        )),
+        CommandStatus::Exited { code } if *code != 0 && !explained => Some(match notes.first() {
+            Some(note) => format!("the command failed (exit code {code}): {note}"),
+            None => format!(
+                "the command failed (exit code {code}) with no finding that explains it; see its output"
+            ),
+        }),
         CommandStatus::Exited { code: 0 } if requests == 0 => Some(
             "the command exited without sending a request to the replay server (does it read OPENAI_BASE_URL / ANTHROPIC_BASE_URL?)".into(),
         ),

@@ -26,6 +26,9 @@ pub struct ModelEntry {
     pub streamed: bool,
     /// What the rules found in it.
     pub findings: Vec<Finding>,
+    /// What went wrong that is not the loop's conformance (e.g. the wrong provider's endpoint).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One call of a tool endpoint.
@@ -165,6 +168,7 @@ mod tests {
             status: 200,
             streamed: false,
             findings: vec![],
+            note: None,
         })
     }
 

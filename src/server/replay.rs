@@ -229,7 +229,23 @@ impl Replay {
                 served.cassette.provider().endpoint(),
                 provider.endpoint()
             );
-            return Reply::error(provider, &Rejection::Harness { message }, Some(404));
+            let reply = Reply::error(
+                provider,
+                &Rejection::Harness {
+                    message: message.clone(),
+                },
+                Some(404),
+            );
+            self.journal.push(Entry::Model(ModelEntry {
+                session: id,
+                at_ms: self.now_ms(),
+                turn: None,
+                status: reply.status(),
+                streamed: false,
+                findings: Vec::new(),
+                note: Some(message),
+            }));
+            return reply;
         }
         let decoded: Result<DecodedRequest, Malformed> = match (meta.missing(provider), parsed) {
             (Some(header), _) => Err(Malformed::new(
@@ -270,6 +286,7 @@ impl Replay {
             status: reply.status(),
             streamed: matches!(reply, Reply::Sse { .. }),
             findings,
+            note: None,
         }));
         reply
     }
@@ -487,6 +504,19 @@ impl Replay {
                     barrier_timed_out: t.barrier_timed_out,
                 }),
                 _ => None,
+            })
+            .collect()
+    }
+
+    /// The notes of one session's requests (problems that are not the loop's conformance).
+    #[must_use]
+    pub fn notes(&self, session: &str) -> Vec<String> {
+        self.journal
+            .session(session)
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Model(m) => m.note,
+                Entry::Tool(_) => None,
             })
             .collect()
     }

@@ -272,3 +272,13 @@ fn check_gives_the_command_the_environment_contract() {
     let tools: Value = serde_json::from_str(tools_json).unwrap();
     assert_eq!(tools, cassette.file.interactions[0].request.body["tools"]);
 }
+
+#[test]
+fn check_explains_a_loop_that_calls_the_other_providers_endpoint() {
+    let script = "curl -s -o /dev/null -X POST -H 'x-api-key: k' -H 'anthropic-version: 2023-06-01' \
+                  -d '{}' \"$ANTHROPIC_BASE_URL/v1/messages\"; exit 1";
+    let (code, report) = check(&[], &["sh", "-c", script]);
+    assert_eq!(code, Some(3));
+    let error = report["cassettes"][0]["error"].as_str().unwrap();
+    assert!(error.contains("replays an `openai-chat` cassette") && error.contains("/v1/chat/completions"), "{error}");
+}
