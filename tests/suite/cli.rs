@@ -280,5 +280,9 @@ fn check_explains_a_loop_that_calls_the_other_providers_endpoint() {
     let (code, report) = check(&[], &["sh", "-c", script]);
     assert_eq!(code, Some(3));
     let error = report["cassettes"][0]["error"].as_str().unwrap();
-    assert!(error.contains("replays an `openai-chat` cassette") && error.contains("/v1/chat/completions"), "{error}");
+    assert!(
+        error.contains("replays an `openai-chat` cassette")
+            && error.contains("/v1/chat/completions"),
+        "{error}"
+    );
 }
