@@ -67,7 +67,7 @@ impl<'a> RequestContext<'a> {
     /// The provider's error for the unanswered calls of `turn` (1-based).
     #[must_use]
     pub fn unanswered_rejection(&self, turn: usize) -> Option<Rejection> {
-        super::rules::unanswered(self.pairing(), turn)
+        super::results::unanswered(self.pairing(), turn)
     }
 }
 

@@ -1,0 +1,66 @@
+//! The rule catalogue. Ids and names are a contract (DESIGN §3).
+
+use crate::provider::Rejection;
+
+use super::context::{RequestContext, SessionContext};
+use super::finding::Finding;
+use super::history::{
+    AbandonedToolCalls, AlteredAssistantTurn, DivergedConversation, MalformedRequest, RunawayLoop,
+};
+use super::results::{
+    DuplicateToolResult, MisplacedToolResult, MissingToolResult, ResultMismatch, ResultsOutOfOrder,
+    SplitToolResults, ToolFailureDropped, UnknownToolResult,
+};
+use super::rule::Rule;
+use super::timing::{SequentialExecution, UnorderedSideEffects};
+
+/// Every rule, in id order. The same list drives `tooltape rules`, the docs and the tests.
+pub const RULES: &[&dyn Rule] = &[
+    &MissingToolResult,
+    &UnknownToolResult,
+    &DuplicateToolResult,
+    &MisplacedToolResult,
+    &SplitToolResults,
+    &AlteredAssistantTurn,
+    &ResultsOutOfOrder,
+    &SequentialExecution,
+    &ResultMismatch,
+    &ToolFailureDropped,
+    &MalformedRequest,
+    &DivergedConversation,
+    &AbandonedToolCalls,
+    &RunawayLoop,
+    &UnorderedSideEffects,
+];
+
+/// Looks a rule up by id.
+#[must_use]
+pub fn rule(id: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.info().id == id)
+}
+
+/// Runs every rule on one request. Returns the findings and, when the real provider would
+/// refuse the request, the rejection it would answer with (the first in request order).
+#[must_use]
+pub fn judge_request(cx: &RequestContext<'_>) -> (Vec<Finding>, Option<Rejection>) {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        rule.check_request(cx, &mut findings);
+    }
+    let rejection = findings
+        .iter()
+        .filter_map(|f| f.rejection.as_ref())
+        .min_by_key(|r| r.position())
+        .cloned();
+    (findings, rejection)
+}
+
+/// Runs every session rule once the loop has finished.
+#[must_use]
+pub fn judge_session(cx: &SessionContext<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        rule.check_session(cx, &mut findings);
+    }
+    findings
+}

@@ -1,0 +1,444 @@
+//! Rules on how results answer calls: missing, unknown, duplicate, misplaced, split, out of
+//! order, mismatched, or dropped by a failure (TT001–TT005, TT007, TT009, TT010).
+
+use super::context::{RequestContext, SessionContext};
+use super::finding::{Finding, Severity};
+use super::pairing::Issue;
+use super::rule::{Rule, RuleInfo};
+use crate::provider::{Provider, Rejection};
+use crate::transcript::Role;
+
+fn result_hint(provider: Provider) -> &'static str {
+    match provider {
+        Provider::OpenAiChat => {
+            "answer every call: one `role: \"tool\"` message per `tool_call_id`, right after the assistant message; a failing tool still needs a result (its error text)"
+        }
+        Provider::Anthropic => {
+            "answer every call: one `tool_result` block per `tool_use` id, first in the next user message; a failing tool still needs a result with `is_error: true`"
+        }
+    }
+}
+
+/// TT001.
+pub struct MissingToolResult;
+static TT001: RuleInfo = RuleInfo {
+    id: "TT001",
+    name: "missing-tool-result",
+    severity: Severity::Error,
+    summary: "a call id of the previous assistant turn has no result",
+};
+impl Rule for MissingToolResult {
+    fn info(&self) -> &'static RuleInfo {
+        &TT001
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        for issue in cx.pairing() {
+            if let Issue::Missing { turn, id, name, .. } = issue {
+                if cx.has_failing_call(*turn) {
+                    continue;
+                }
+                let mut f = TT001.finding(
+                    Some(*turn),
+                    format!("call `{id}` ({name}) of turn {turn} has no result in the request"),
+                    result_hint(cx.provider()),
+                );
+                f.rejection = cx.unanswered_rejection(*turn);
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// TT002.
+pub struct UnknownToolResult;
+static TT002: RuleInfo = RuleInfo {
+    id: "TT002",
+    name: "unknown-tool-result",
+    severity: Severity::Error,
+    summary: "a result names an id no call of the previous turn has",
+};
+impl Rule for UnknownToolResult {
+    fn info(&self) -> &'static RuleInfo {
+        &TT002
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        for issue in cx.pairing() {
+            if let Issue::Unknown {
+                message,
+                block,
+                turn,
+                id,
+                in_place,
+            } = issue
+            {
+                let mut f = TT002.finding(
+                    (*turn > 0).then_some(*turn),
+                    format!(
+                        "the result in message {message} names `{id}`, which no call of the previous assistant turn has"
+                    ),
+                    "pair each result with the id of the call it answers (take the id from the call, never invent or reuse one), and keep the assistant message with the calls right before the results",
+                );
+                f.rejection = Some(if *in_place {
+                    Rejection::UnknownResult {
+                        message: *message,
+                        block: *block,
+                        id: id.clone(),
+                    }
+                } else {
+                    Rejection::OrphanResult {
+                        message: *message,
+                        block: *block,
+                        id: id.clone(),
+                    }
+                });
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// TT003.
+pub struct DuplicateToolResult;
+static TT003: RuleInfo = RuleInfo {
+    id: "TT003",
+    name: "duplicate-tool-result",
+    severity: Severity::Error,
+    summary: "an id is answered more than once",
+};
+impl Rule for DuplicateToolResult {
+    fn info(&self) -> &'static RuleInfo {
+        &TT003
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        for issue in cx.pairing() {
+            if let Issue::Duplicate {
+                turn,
+                id,
+                first_message,
+                second_message,
+                second_block,
+            } = issue
+            {
+                let mut f = TT003.finding(
+                    Some(*turn),
+                    format!(
+                        "call `{id}` is answered twice, in messages {first_message} and {second_message}"
+                    ),
+                    "send exactly one result per call id; when retrying a tool, replace its result instead of appending another",
+                );
+                f.rejection = Some(Rejection::DuplicateResult {
+                    id: id.clone(),
+                    first_message: *first_message,
+                    second_message: *second_message,
+                    second_block: *second_block,
+                });
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// TT004.
+pub struct MisplacedToolResult;
+static TT004: RuleInfo = RuleInfo {
+    id: "TT004",
+    name: "misplaced-tool-result",
+    severity: Severity::Error,
+    summary: "results are not where the provider requires them (OpenAI chat: the run of `tool` messages right after the assistant message; Anthropic: the next user message, before any text)",
+};
+impl Rule for MisplacedToolResult {
+    fn info(&self) -> &'static RuleInfo {
+        &TT004
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        for issue in cx.pairing() {
+            if let Issue::Misplaced {
+                turn,
+                message,
+                block,
+                id,
+                orphan,
+            } = issue
+            {
+                let (where_, hint) = match cx.provider() {
+                    Provider::OpenAiChat => (
+                        format!(
+                            "message {message} is not in the run of `tool` messages right after the assistant message"
+                        ),
+                        "put every `tool` message directly after the assistant message with the calls, with no user, system or assistant message in between",
+                    ),
+                    Provider::Anthropic => (
+                        format!(
+                            "block {block} of message {message} is not among the `tool_result` blocks that open the next user message"
+                        ),
+                        "put all `tool_result` blocks first in the one user message that follows the assistant message; text goes after them",
+                    ),
+                };
+                let mut f = TT004.finding(
+                    Some(*turn),
+                    format!("the result for `{id}` is misplaced: {where_}"),
+                    hint,
+                );
+                let orphan = (*orphan && cx.provider() == Provider::OpenAiChat).then(|| {
+                    Rejection::OrphanResult {
+                        message: *message,
+                        block: *block,
+                        id: id.clone(),
+                    }
+                });
+                f.rejection = cx.unanswered_rejection(*turn).or(orphan);
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// The provider's rejection for the unanswered calls of a turn, shared by TT001 and TT004.
+pub(super) fn unanswered(issues: &[Issue], turn: usize) -> Option<Rejection> {
+    issues.iter().find_map(|i| match i {
+        Issue::Unanswered {
+            assistant,
+            turn: t,
+            ids,
+        } if *t == turn => Some(Rejection::MissingResults {
+            assistant: *assistant,
+            ids: ids.clone(),
+        }),
+        _ => None,
+    })
+}
+
+/// The results that answer the calls of each assistant message: (assistant index, 1-based
+/// turn, [(call index, message, block, result)] in request order).
+type Answers<'a> = Vec<(
+    usize,
+    usize,
+    Vec<(usize, usize, usize, &'a crate::transcript::ToolResult)>,
+)>;
+
+///
+/// The call index is the call's position in the turn as served (the cassette), so that a call
+/// dropped from the echoed message does not shift its siblings; results for ids the turn did
+/// not serve are left to the pairing rules.
+fn answers<'a>(
+    cx: &RequestContext<'_>,
+    conversation: &'a crate::transcript::Conversation,
+) -> Answers<'a> {
+    let messages = &conversation.messages;
+    let mut out = Vec::new();
+    for (t, a) in conversation.assistant_indices().enumerate() {
+        let served = cx.cassette.calls(t);
+        let calls: Vec<&str> = if served.is_empty() {
+            messages[a].tool_calls().map(|c| c.id.as_str()).collect()
+        } else {
+            served.iter().map(|c| c.id.as_str()).collect()
+        };
+        if messages[a].tool_calls().next().is_none() {
+            continue;
+        }
+        let mut found = Vec::new();
+        for (m, message) in messages.iter().enumerate().skip(a + 1) {
+            if message.role == Role::Assistant {
+                break;
+            }
+            for (b, r) in message.tool_results() {
+                if let Some(i) = calls.iter().position(|id| *id == r.call_id) {
+                    found.push((i, m, b, r));
+                }
+            }
+        }
+        out.push((a, t + 1, found));
+    }
+    out
+}
+
+/// TT005.
+pub struct SplitToolResults;
+static TT005: RuleInfo = RuleInfo {
+    id: "TT005",
+    name: "split-tool-results",
+    severity: Severity::Warning,
+    summary: "one turn's results are spread over several messages (a failure under --profile strict)",
+};
+impl Rule for SplitToolResults {
+    fn info(&self) -> &'static RuleInfo {
+        &TT005
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        let Some(request) = cx.request() else { return };
+        if cx.provider() != Provider::Anthropic {
+            return;
+        }
+        for (_, turn, found) in answers(cx, &request.conversation) {
+            let mut parts: Vec<(usize, usize)> = found
+                .iter()
+                .map(|(_, m, b, _)| (*m, request.conversation.messages[*m].part_of(*b)))
+                .collect();
+            parts.sort_unstable();
+            parts.dedup();
+            if parts.len() > 1 {
+                out.push(TT005.finding(
+                    Some(turn),
+                    format!("the {} results of turn {turn} are spread over {} user messages", found.len(), parts.len()),
+                    "send all results of a turn in one user message; split results are rejected by some Anthropic-compatible endpoints and teach the model to stop calling tools in parallel",
+                ));
+            }
+        }
+    }
+}
+
+/// TT007.
+pub struct ResultsOutOfOrder;
+static TT007: RuleInfo = RuleInfo {
+    id: "TT007",
+    name: "results-out-of-order",
+    severity: Severity::Warning,
+    summary: "results are not in the order of the calls",
+};
+impl Rule for ResultsOutOfOrder {
+    fn info(&self) -> &'static RuleInfo {
+        &TT007
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        let Some(request) = cx.request() else { return };
+        for (_, turn, found) in answers(cx, &request.conversation) {
+            let order: Vec<usize> = found.iter().map(|(i, ..)| *i).collect();
+            if order.windows(2).any(|w| w[0] > w[1]) {
+                let shown: Vec<String> = order.iter().map(|i| (i + 1).to_string()).collect();
+                out.push(TT007.finding(
+                    Some(turn),
+                    format!("the results of turn {turn} answer the calls in the order {}", shown.join(", ")),
+                    "send results in call order (an order-preserving join such as asyncio.gather or join_all, not completion order)",
+                ));
+            }
+        }
+    }
+}
+
+/// TT009.
+pub struct ResultMismatch;
+static TT009: RuleInfo = RuleInfo {
+    id: "TT009",
+    name: "result-mismatch",
+    severity: Severity::Error,
+    summary: "the content sent for id X is what the tool endpoint returned for another call",
+};
+impl Rule for ResultMismatch {
+    fn info(&self) -> &'static RuleInfo {
+        &TT009
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        let Some(request) = cx.request() else { return };
+        for (_, turn, found) in answers(cx, &request.conversation) {
+            let calls = cx.cassette.calls(turn - 1);
+            let recorded: Vec<Option<String>> = calls
+                .iter()
+                .map(|c| {
+                    cx.cassette
+                        .recorded_result(turn - 1, &c.id)
+                        .map(|r| r.text())
+                })
+                .collect();
+            for (i, _, _, result) in &found {
+                let sent = result.text();
+                let Some(Some(own)) = recorded.get(*i) else {
+                    continue;
+                };
+                if sent == *own {
+                    continue;
+                }
+                let other = recorded
+                    .iter()
+                    .enumerate()
+                    .find(|(j, r)| j != i && r.as_deref() == Some(sent.as_str()));
+                if let Some((j, _)) = other {
+                    out.push(TT009.finding(
+                        Some(turn),
+                        format!(
+                            "the result sent for `{}` ({}) is the output of `{}` ({})",
+                            calls[*i].id, calls[*i].name, calls[j].id, calls[j].name
+                        ),
+                        "pair each output with the call that produced it (keep the call id with the task), never by completion order or position",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// TT010.
+pub struct ToolFailureDropped;
+static TT010: RuleInfo = RuleInfo {
+    id: "TT010",
+    name: "tool-failure-dropped",
+    severity: Severity::Error,
+    summary: "a failing tool got no error result, or its failure dropped its siblings' results",
+};
+impl Rule for ToolFailureDropped {
+    fn info(&self) -> &'static RuleInfo {
+        &TT010
+    }
+    fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        let Some(request) = cx.request() else { return };
+        let hint = "catch a tool's failure and send it as that call's result (Anthropic: `is_error: true`), and still send every sibling's result";
+        for issue in cx.pairing() {
+            let Issue::Missing { turn, id, name, .. } = issue else {
+                continue;
+            };
+            if !cx.has_failing_call(*turn) {
+                continue;
+            }
+            let message = if cx.cassette.tool(name).fails.is_some() {
+                format!("the failing tool `{name}` (`{id}`) of turn {turn} got no error result")
+            } else {
+                let failing: Vec<String> = cx
+                    .cassette
+                    .calls(turn - 1)
+                    .iter()
+                    .filter(|c| cx.cassette.tool(&c.name).fails.is_some())
+                    .map(|c| format!("`{}`", c.name))
+                    .collect();
+                format!(
+                    "the failure of {} dropped the result of its sibling `{name}` (`{id}`) in turn {turn}",
+                    failing.join(", ")
+                )
+            };
+            let mut f = TT010.finding(Some(*turn), message, hint);
+            f.rejection = cx.unanswered_rejection(*turn);
+            out.push(f);
+        }
+        if cx.provider() == Provider::Anthropic {
+            for (_, turn, found) in answers(cx, &request.conversation) {
+                let calls = cx.cassette.calls(turn - 1);
+                for (i, _, _, result) in found {
+                    let Some(call) = calls.get(i) else { continue };
+                    if cx.cassette.tool(&call.name).fails.is_some() && !result.is_error {
+                        out.push(TT010.finding(
+                            Some(turn),
+                            format!("the result for the failing tool `{}` (`{}`) lacks `is_error: true`", call.name, call.id),
+                            hint,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
+        let Some(last) = cx.abandoned_turn() else {
+            return;
+        };
+        let calls = cx.cassette.calls(last);
+        let failing: Vec<&str> = calls
+            .iter()
+            .filter(|c| cx.cassette.tool(&c.name).fails.is_some())
+            .map(|c| c.name.as_str())
+            .collect();
+        if !failing.is_empty() {
+            out.push(TT010.finding(
+                Some(last + 1),
+                format!("the loop stopped after `{}` failed in turn {}, leaving every result unsent", failing.join("`, `"), last + 1),
+                "a failing tool must not end the loop: send its error as its result, with its siblings' results",
+            ));
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Rules on when tools ran, from the tool endpoints' spans (TT008, TT015).
+
+use super::context::{SessionContext, ToolSpan};
+use super::finding::{Finding, Severity};
+use super::rule::{Rule, RuleInfo};
+
+/// Renders a turn's spans as one line: `name@start-end` in call order.
+#[must_use]
+pub fn timeline(spans: &[&ToolSpan]) -> String {
+    let base = spans
+        .iter()
+        .map(|s| s.start_ms)
+        .fold(f64::INFINITY, f64::min);
+    spans
+        .iter()
+        .map(|s| match s.end_ms {
+            Some(end) => format!("{} {:.0}-{:.0}ms", s.name, s.start_ms - base, end - base),
+            None => format!("{} {:.0}ms-(no reply)", s.name, s.start_ms - base),
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn turn_spans<'a>(cx: &'a SessionContext<'_>, turn: usize) -> Vec<&'a ToolSpan> {
+    let mut spans: Vec<&ToolSpan> = cx.tool_spans.iter().filter(|s| s.turn == turn).collect();
+    let calls = cx.cassette.calls(turn);
+    spans.sort_by_key(|s| calls.iter().position(|c| c.id == s.call_id));
+    spans
+}
+
+/// TT008.
+pub struct SequentialExecution;
+static TT008: RuleInfo = RuleInfo {
+    id: "TT008",
+    name: "sequential-execution",
+    severity: Severity::Error,
+    summary: "the independent tool calls of one turn did not overlap (or the barrier timed out); a warning unless the cassette sets `expect_concurrency`",
+};
+impl Rule for SequentialExecution {
+    fn info(&self) -> &'static RuleInfo {
+        &TT008
+    }
+    fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
+        let mut turns: Vec<usize> = cx.tool_spans.iter().map(|s| s.turn).collect();
+        turns.sort_unstable();
+        turns.dedup();
+        for turn in turns {
+            let spans = turn_spans(cx, turn);
+            let independent: Vec<&ToolSpan> = spans
+                .iter()
+                .copied()
+                .filter(|s| !cx.cassette.tool(&s.name).sequential)
+                .collect();
+            if independent.len() < 2 {
+                continue;
+            }
+            let timed_out = independent.iter().any(|s| s.barrier_timed_out);
+            let overlap = independent
+                .iter()
+                .enumerate()
+                .any(|(i, a)| independent[i + 1..].iter().any(|b| a.overlaps(b)));
+            let sequential = if cx.barrier { timed_out } else { !overlap };
+            if sequential {
+                let why = if cx.barrier {
+                    "the barrier timed out waiting for the other calls"
+                } else {
+                    "no two of them overlapped in time"
+                };
+                let mut f = TT008.finding(
+                    Some(turn + 1),
+                    format!(
+                        "the {} independent calls of turn {} ran one after another ({why}): {}",
+                        independent.len(),
+                        turn + 1,
+                        timeline(&independent)
+                    ),
+                    "start every independent call of a turn before awaiting any (asyncio.gather, join_all, a thread pool); an `async def` awaited in a for loop still runs one at a time",
+                );
+                if !cx.cassette.file.expect_concurrency {
+                    f.severity = Severity::Warning;
+                }
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// TT015.
+pub struct UnorderedSideEffects;
+static TT015: RuleInfo = RuleInfo {
+    id: "TT015",
+    name: "unordered-side-effects",
+    severity: Severity::Error,
+    summary: "calls to tools the cassette marks `sequential` did not run one at a time, in call order",
+};
+impl Rule for UnorderedSideEffects {
+    fn info(&self) -> &'static RuleInfo {
+        &TT015
+    }
+    fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
+        let mut turns: Vec<usize> = cx.tool_spans.iter().map(|s| s.turn).collect();
+        turns.sort_unstable();
+        turns.dedup();
+        for turn in turns {
+            let ordered: Vec<&ToolSpan> = turn_spans(cx, turn)
+                .into_iter()
+                .filter(|s| cx.cassette.tool(&s.name).sequential)
+                .collect();
+            let bad = ordered.windows(2).any(|w| {
+                let prev_end = w[0].end_ms.unwrap_or(f64::INFINITY);
+                w[1].start_ms < prev_end
+            });
+            if bad {
+                out.push(TT015.finding(
+                    Some(turn + 1),
+                    format!(
+                        "the calls of sequential tools in turn {} overlapped or ran out of call order: {}",
+                        turn + 1,
+                        timeline(&ordered)
+                    ),
+                    "run calls of tools with side effects one at a time, each after the previous one finished, in the order the model gave",
+                ));
+            }
+        }
+    }
+}
