@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use super::pairing::{self, Issue};
 use crate::cassette::Cassette;
 use crate::provider::{DecodedRequest, Malformed, Provider, Rejection};
+use crate::transcript::{Conversation, Role, ToolResult};
 
 /// One request to a model endpoint, decoded or not.
 #[derive(Debug)]
@@ -14,6 +15,30 @@ pub struct RequestContext<'a> {
     /// The request, or why it does not decode.
     pub decoded: &'a Result<DecodedRequest, Malformed>,
     pairing: OnceLock<Vec<Issue>>,
+    answers: OnceLock<Vec<TurnAnswers<'a>>>,
+}
+
+/// The results that answer one assistant turn's calls, in request order.
+#[derive(Debug)]
+pub struct TurnAnswers<'a> {
+    /// The 1-based model turn.
+    pub turn: usize,
+    /// The results found after it, before the next assistant message.
+    pub found: Vec<Answer<'a>>,
+}
+
+/// One result and the call it answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The call's position in the turn as served (the cassette), so that a call dropped from
+    /// the echoed message does not shift its siblings.
+    pub call: usize,
+    /// The message holding the result.
+    pub message: usize,
+    /// The block of the result in that message.
+    pub block: usize,
+    /// The result.
+    pub result: &'a ToolResult,
 }
 
 impl<'a> RequestContext<'a> {
@@ -24,6 +49,7 @@ impl<'a> RequestContext<'a> {
             cassette,
             decoded,
             pairing: OnceLock::new(),
+            answers: OnceLock::new(),
         }
     }
 
@@ -49,6 +75,15 @@ impl<'a> RequestContext<'a> {
     pub fn pairing(&self) -> &[Issue] {
         self.pairing.get_or_init(|| match self.request() {
             Some(r) => pairing::analyse(self.provider(), &r.conversation),
+            None => Vec::new(),
+        })
+    }
+
+    /// For each assistant turn with calls, the results that answer them (ids the turn did not
+    /// serve are left to the pairing rules), computed once per request.
+    pub fn answers(&self) -> &[TurnAnswers<'a>] {
+        self.answers.get_or_init(|| match self.request() {
+            Some(r) => answers(self.cassette, &r.conversation),
             None => Vec::new(),
         })
     }
@@ -128,4 +163,38 @@ impl ToolSpan {
         let end = |s: &ToolSpan| s.end_ms.unwrap_or(f64::INFINITY);
         self.start_ms < end(other) && other.start_ms < end(self)
     }
+}
+
+fn answers<'a>(cassette: &Cassette, conversation: &'a Conversation) -> Vec<TurnAnswers<'a>> {
+    let messages = &conversation.messages;
+    let mut out = Vec::new();
+    for (t, a) in conversation.assistant_indices().enumerate() {
+        if messages[a].tool_calls().next().is_none() {
+            continue;
+        }
+        let served = cassette.calls(t);
+        let calls: Vec<&str> = if served.is_empty() {
+            messages[a].tool_calls().map(|c| c.id.as_str()).collect()
+        } else {
+            served.iter().map(|c| c.id.as_str()).collect()
+        };
+        let mut found = Vec::new();
+        for (m, message) in messages.iter().enumerate().skip(a + 1) {
+            if message.role == Role::Assistant {
+                break;
+            }
+            for (b, result) in message.tool_results() {
+                if let Some(call) = calls.iter().position(|id| *id == result.call_id) {
+                    found.push(Answer {
+                        call,
+                        message: m,
+                        block: b,
+                        result,
+                    });
+                }
+            }
+        }
+        out.push(TurnAnswers { turn: t + 1, found });
+    }
+    out
 }

@@ -1,12 +1,11 @@
 //! Rules on how results answer calls: missing, unknown, duplicate, misplaced, split, out of
 //! order, mismatched, or dropped by a failure (TT001–TT005, TT007, TT009, TT010).
 
-use super::context::{RequestContext, SessionContext};
+use super::context::{Answer, RequestContext, SessionContext, TurnAnswers};
 use super::finding::{Finding, Severity};
 use super::pairing::Issue;
 use super::rule::{Rule, RuleInfo};
 use crate::provider::{Provider, Rejection};
-use crate::transcript::Role;
 
 fn result_hint(provider: Provider) -> &'static str {
     match provider {
@@ -208,50 +207,6 @@ pub(super) fn unanswered(issues: &[Issue], turn: usize) -> Option<Rejection> {
     })
 }
 
-/// The results that answer the calls of each assistant message: (assistant index, 1-based
-/// turn, [(call index, message, block, result)] in request order).
-type Answers<'a> = Vec<(
-    usize,
-    usize,
-    Vec<(usize, usize, usize, &'a crate::transcript::ToolResult)>,
-)>;
-
-///
-/// The call index is the call's position in the turn as served (the cassette), so that a call
-/// dropped from the echoed message does not shift its siblings; results for ids the turn did
-/// not serve are left to the pairing rules.
-fn answers<'a>(
-    cx: &RequestContext<'_>,
-    conversation: &'a crate::transcript::Conversation,
-) -> Answers<'a> {
-    let messages = &conversation.messages;
-    let mut out = Vec::new();
-    for (t, a) in conversation.assistant_indices().enumerate() {
-        let served = cx.cassette.calls(t);
-        let calls: Vec<&str> = if served.is_empty() {
-            messages[a].tool_calls().map(|c| c.id.as_str()).collect()
-        } else {
-            served.iter().map(|c| c.id.as_str()).collect()
-        };
-        if messages[a].tool_calls().next().is_none() {
-            continue;
-        }
-        let mut found = Vec::new();
-        for (m, message) in messages.iter().enumerate().skip(a + 1) {
-            if message.role == Role::Assistant {
-                break;
-            }
-            for (b, r) in message.tool_results() {
-                if let Some(i) = calls.iter().position(|id| *id == r.call_id) {
-                    found.push((i, m, b, r));
-                }
-            }
-        }
-        out.push((a, t + 1, found));
-    }
-    out
-}
-
 /// TT005.
 pub struct SplitToolResults;
 static TT005: RuleInfo = RuleInfo {
@@ -269,10 +224,16 @@ impl Rule for SplitToolResults {
         if cx.provider() != Provider::Anthropic {
             return;
         }
-        for (_, turn, found) in answers(cx, &request.conversation) {
+        for TurnAnswers { turn, found } in cx.answers() {
+            let turn = *turn;
             let mut parts: Vec<(usize, usize)> = found
                 .iter()
-                .map(|(_, m, b, _)| (*m, request.conversation.messages[*m].part_of(*b)))
+                .map(|a| {
+                    (
+                        a.message,
+                        request.conversation.messages[a.message].part_of(a.block),
+                    )
+                })
                 .collect();
             parts.sort_unstable();
             parts.dedup();
@@ -300,9 +261,9 @@ impl Rule for ResultsOutOfOrder {
         &TT007
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
-        let Some(request) = cx.request() else { return };
-        for (_, turn, found) in answers(cx, &request.conversation) {
-            let order: Vec<usize> = found.iter().map(|(i, ..)| *i).collect();
+        for TurnAnswers { turn, found } in cx.answers() {
+            let turn = *turn;
+            let order: Vec<usize> = found.iter().map(|a| a.call).collect();
             if order.windows(2).any(|w| w[0] > w[1]) {
                 let shown: Vec<String> = order.iter().map(|i| (i + 1).to_string()).collect();
                 out.push(TT007.finding(
@@ -328,8 +289,8 @@ impl Rule for ResultMismatch {
         &TT009
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
-        let Some(request) = cx.request() else { return };
-        for (_, turn, found) in answers(cx, &request.conversation) {
+        for TurnAnswers { turn, found } in cx.answers() {
+            let turn = *turn;
             let calls = cx.cassette.calls(turn - 1);
             let recorded: Vec<Option<String>> = calls
                 .iter()
@@ -339,7 +300,10 @@ impl Rule for ResultMismatch {
                         .map(|r| r.text())
                 })
                 .collect();
-            for (i, _, _, result) in &found {
+            for Answer {
+                call: i, result, ..
+            } in found
+            {
                 let sent = result.text();
                 let Some(Some(own)) = recorded.get(*i) else {
                     continue;
@@ -379,7 +343,6 @@ impl Rule for ToolFailureDropped {
         &TT010
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
-        let Some(request) = cx.request() else { return };
         let hint = "catch a tool's failure and send it as that call's result (Anthropic: `is_error: true`), and still send every sibling's result";
         for issue in cx.pairing() {
             let Issue::Missing { turn, id, name, .. } = issue else {
@@ -408,10 +371,13 @@ impl Rule for ToolFailureDropped {
             out.push(f);
         }
         if cx.provider() == Provider::Anthropic {
-            for (_, turn, found) in answers(cx, &request.conversation) {
+            for TurnAnswers { turn, found } in cx.answers() {
+                let turn = *turn;
                 let calls = cx.cassette.calls(turn - 1);
-                for (i, _, _, result) in found {
-                    let Some(call) = calls.get(i) else { continue };
+                for Answer { call, result, .. } in found {
+                    let Some(call) = calls.get(*call) else {
+                        continue;
+                    };
                     if cx.cassette.tool(&call.name).fails.is_some() && !result.is_error {
                         out.push(TT010.finding(
                             Some(turn),
