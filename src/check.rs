@@ -15,7 +15,6 @@ use serde_json::Value;
 use crate::cassette::Cassette;
 use crate::conformance::{Severity, ToolSpan};
 use crate::report::{CassetteReport, CommandRun, CommandStatus, Report, Span, TurnTiming};
-use crate::run::session_ids;
 use crate::server::{Replay, ReplayServer};
 
 /// Settings of a check.
@@ -69,10 +68,7 @@ pub async fn check(
 ) -> std::io::Result<Report> {
     std::fs::create_dir_all(&options.work_dir)?;
     let replay = Arc::new(Replay::new().with_barrier(options.barrier));
-    let ids = session_ids(&cassettes);
-    for (id, c) in ids.iter().zip(&cassettes) {
-        replay.add_session(id, c.clone());
-    }
+    let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;
     for (id, c) in ids.iter().zip(&cassettes) {

@@ -13,7 +13,7 @@ use tooltape::cassette::{self, Cassette};
 use tooltape::check::{CheckOptions, check, exit_code};
 use tooltape::conformance::RULES;
 use tooltape::report::{CassetteReport, Report, render_human, render_junit};
-use tooltape::run::{RunOptions, run, session_ids};
+use tooltape::run::{RunOptions, run};
 use tooltape::server::{Replay, ReplayServer};
 
 /// Exit codes (a contract, DESIGN §4).
@@ -350,10 +350,7 @@ async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
 async fn cmd_serve(args: ServeArgs) -> Result<u8, Failure> {
     let cassettes = load_all(&args.paths, args.common.filter.as_deref())?;
     let replay = Arc::new(Replay::new());
-    let ids = session_ids(&cassettes);
-    for (id, c) in ids.iter().zip(&cassettes) {
-        replay.add_session(id, c.clone());
-    }
+    let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::new(args.host, args.port), replay.clone())
         .await
         .map_err(|e| {

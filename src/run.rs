@@ -1,6 +1,5 @@
 //! `tooltape run`: the reference loop against every cassette, through the real server.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,35 +44,6 @@ pub struct CassetteRun {
     pub outcome: Result<LoopOutcome, LoopError>,
 }
 
-/// Session ids for cassettes: the name, made URL-safe and unique.
-#[must_use]
-pub fn session_ids(cassettes: &[Arc<Cassette>]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    cassettes
-        .iter()
-        .map(|c| {
-            let base: String = c
-                .name()
-                .chars()
-                .map(|ch| {
-                    if ch.is_ascii_alphanumeric() || "-_.".contains(ch) {
-                        ch
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            let mut id = base.clone();
-            let mut n = 2;
-            while !seen.insert(id.clone()) {
-                id = format!("{base}-{n}");
-                n += 1;
-            }
-            id
-        })
-        .collect()
-}
-
 /// Runs the reference loop against each cassette through one replay server on loopback.
 ///
 /// # Errors
@@ -83,10 +53,7 @@ pub async fn run(
     options: &RunOptions,
 ) -> std::io::Result<(Report, Vec<CassetteRun>)> {
     let replay = Arc::new(Replay::new());
-    let ids = session_ids(&cassettes);
-    for (id, c) in ids.iter().zip(&cassettes) {
-        replay.add_session(id, c.clone());
-    }
+    let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;
     let runs: Vec<CassetteRun> = futures::stream::iter(ids.iter().zip(&cassettes))

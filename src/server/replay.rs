@@ -3,7 +3,7 @@
 //! Each request finds its turn from its own history (how many assistant turns it carries), so
 //! any number of loops can replay one cassette at once without a shared cursor.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -172,6 +172,16 @@ impl Replay {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.to_owned(), served);
+    }
+
+    /// Serves each cassette under its own session, named after the cassette (made URL-safe and
+    /// unique); returns the session ids in the cassettes' order.
+    pub fn add_sessions(&self, cassettes: &[Arc<Cassette>]) -> Vec<String> {
+        let ids = session_ids(cassettes);
+        for (id, c) in ids.iter().zip(cassettes) {
+            self.add_session(id, c.clone());
+        }
+        ids
     }
 
     /// The session ids and their cassettes.
@@ -545,4 +555,33 @@ fn list<'a>(keys: impl Iterator<Item = &'a String>) -> String {
     } else {
         format!("sessions {}", keys.join(", "))
     }
+}
+
+/// Session ids for cassettes: the name, made URL-safe and unique.
+#[must_use]
+fn session_ids(cassettes: &[Arc<Cassette>]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    cassettes
+        .iter()
+        .map(|c| {
+            let base: String = c
+                .name()
+                .chars()
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() || "-_.".contains(ch) {
+                        ch
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let mut id = base.clone();
+            let mut n = 2;
+            while !seen.insert(id.clone()) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            id
+        })
+        .collect()
 }
