@@ -450,35 +450,23 @@ impl Replay {
         drop(sessions);
         let mut findings: Vec<Finding> = Vec::new();
         let mut requests = Vec::new();
-        let mut tool_spans = Vec::new();
         for entry in self.journal.session(session) {
-            match entry {
-                Entry::Model(m) => {
-                    requests.push(SessionRequest {
-                        turn: m.turn,
-                        served: m.status == 200,
-                    });
-                    for f in m.findings {
-                        if !findings.contains(&f) {
-                            findings.push(f);
-                        }
+            if let Entry::Model(m) = entry {
+                requests.push(SessionRequest {
+                    turn: m.turn,
+                    served: m.status == 200,
+                });
+                for f in m.findings {
+                    if !findings.contains(&f) {
+                        findings.push(f);
                     }
                 }
-                Entry::Tool(t) if !t.repeat => tool_spans.push(ToolSpan {
-                    turn: t.turn,
-                    call_id: t.call_id,
-                    name: t.name,
-                    start_ms: t.start_ms,
-                    end_ms: t.end_ms,
-                    barrier_timed_out: t.barrier_timed_out,
-                }),
-                Entry::Tool(_) => {}
             }
         }
         let cx = SessionContext {
             cassette: &served.cassette,
             requests,
-            tool_spans,
+            tool_spans: self.tool_spans(session),
             barrier: self.barrier.is_some(),
         };
         findings.extend(conformance::judge_session(&cx));
