@@ -151,3 +151,26 @@ async fn the_max_turns_guard_stops_a_loop_that_keeps_getting_tool_calls() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn each_recorded_frame_travels_as_its_own_http_chunk() {
+    use futures::StreamExt;
+    let cassette = load("openai-chat/handmade-split-mid-token-stream.json");
+    let server = ReplayServer::start((*cassette).clone()).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat/completions", server.openai_base_url()))
+        .bearer_auth("sk-test")
+        .json(&cassette.file.interactions[0].request.body)
+        .send()
+        .await
+        .unwrap();
+    let mut chunks = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        chunks.push(String::from_utf8(chunk.unwrap().to_vec()).unwrap());
+    }
+    let tooltape::cassette::ResponseBody::Sse { frames } = &cassette.turns[0].response.body else {
+        panic!("streamed cassette")
+    };
+    assert_eq!(&chunks, frames);
+}
