@@ -252,6 +252,9 @@ pub struct Turn {
     pub response: RecordedResponse,
     /// The recorded response, decoded; `None` when it is an error status.
     pub assistant: Option<AssistantTurn>,
+    /// The tool calls of `assistant`, in order (kept apart because every request's checks
+    /// look them up).
+    pub calls: Vec<ToolCall>,
 }
 
 /// A loaded, decoded cassette.
@@ -362,10 +365,15 @@ impl Cassette {
             } else {
                 None
             };
+            let calls = assistant
+                .as_ref()
+                .map(|a| a.tool_calls().cloned().collect())
+                .unwrap_or_default();
             turns.push(Turn {
                 request,
                 response: interaction.response.clone(),
                 assistant,
+                calls,
             });
         }
         Ok(Self {
@@ -401,12 +409,8 @@ impl Cassette {
 
     /// The calls of response `turn`, or none.
     #[must_use]
-    pub fn calls(&self, turn: usize) -> Vec<ToolCall> {
-        self.turns
-            .get(turn)
-            .and_then(|t| t.assistant.as_ref())
-            .map(|a| a.tool_calls().cloned().collect())
-            .unwrap_or_default()
+    pub fn calls(&self, turn: usize) -> &[ToolCall] {
+        self.turns.get(turn).map_or(&[], |t| &t.calls)
     }
 
     /// The recorded result for call `call_id` of response `turn`: what request `turn + 1`
@@ -441,13 +445,13 @@ impl Cassette {
         let mut seen = HashSet::new();
         for (t, turn) in self.turns.iter().enumerate() {
             let calls = self.calls(t);
-            for call in &calls {
+            for call in calls {
                 if !seen.insert(call.id.clone()) {
                     lints.push(Lint::new(t, format!("call id `{}` is used more than once in the cassette; ids must be unique", call.id)));
                 }
             }
             if !calls.is_empty() && t + 1 < self.turns.len() {
-                for call in &calls {
+                for call in calls {
                     if self.recorded_result(t, &call.id).is_none() {
                         lints.push(Lint::new(
                             t,

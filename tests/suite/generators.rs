@@ -1282,7 +1282,7 @@ proptest! {
         let cassette = generated.cassette();
         prop_assert_eq!(cassette.lint(), Vec::new());
         for (k, turn) in generated.turns.iter().enumerate() {
-            let ids: Vec<String> = cassette.calls(k).into_iter().map(|c| c.id).collect();
+            let ids: Vec<String> = cassette.calls(k).iter().map(|c| c.id.clone()).collect();
             let want: Vec<String> = turn.calls.iter().map(|c| c.id.clone()).collect();
             prop_assert_eq!(ids, want);
         }

@@ -244,7 +244,7 @@ async fn identical_calls_are_matched_in_order() {
         "add".into();
     let c = Cassette::from_file(file, std::path::Path::new("same.json"))
         .expect("the edited cassette decodes");
-    let same = c.calls(0);
+    let same = c.calls(0).to_vec();
     assert!(
         same[0].name == same[1].name && same[0].same_arguments(&same[1]),
         "{same:?}"
@@ -283,7 +283,7 @@ async fn a_failing_tool_answers_500_with_its_error() {
     let replay = served(cassette.clone(), None);
     let failing = cassette
         .calls(0)
-        .into_iter()
+        .iter()
         .find(|c| c.name == "lookup_stock")
         .unwrap();
     let reply = replay
