@@ -232,7 +232,7 @@ async fn run_command(
 fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -> CassetteReport {
     let findings = replay.findings(session);
     let spans = replay.tool_spans(session);
-    let requests = replay.request_counts().get(session).copied().unwrap_or(0);
+    let requests = replay.request_count(session);
     let mut report = CassetteReport::new(
         cassette,
         findings,

@@ -383,10 +383,9 @@ async fn cmd_serve(args: ServeArgs) -> Result<u8, Failure> {
     banner.push_str("Press Ctrl-C to stop and print the report.\n");
     eprint!("{banner}");
     let _ = tokio::signal::ctrl_c().await;
-    let counts = replay.request_counts();
     let mut report = Report::default();
     for (id, c) in ids.iter().zip(&cassettes) {
-        if counts.get(id).copied().unwrap_or(0) > 0 {
+        if replay.request_count(id) > 0 {
             report
                 .cassettes
                 .push(CassetteReport::new(c, replay.findings(id), Vec::new()));

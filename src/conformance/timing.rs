@@ -21,6 +21,14 @@ pub fn timeline(spans: &[&ToolSpan]) -> String {
         .join(" | ")
 }
 
+/// The turns (0-based) that have tool spans, in order.
+fn observed_turns(cx: &SessionContext<'_>) -> Vec<usize> {
+    let mut turns: Vec<usize> = cx.tool_spans.iter().map(|s| s.turn).collect();
+    turns.sort_unstable();
+    turns.dedup();
+    turns
+}
+
 fn turn_spans<'a>(cx: &'a SessionContext<'_>, turn: usize) -> Vec<&'a ToolSpan> {
     let mut spans: Vec<&ToolSpan> = cx.tool_spans.iter().filter(|s| s.turn == turn).collect();
     let calls = cx.cassette.calls(turn);
@@ -41,10 +49,7 @@ impl Rule for SequentialExecution {
         &TT008
     }
     fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
-        let mut turns: Vec<usize> = cx.tool_spans.iter().map(|s| s.turn).collect();
-        turns.sort_unstable();
-        turns.dedup();
-        for turn in turns {
+        for turn in observed_turns(cx) {
             let spans = turn_spans(cx, turn);
             let independent: Vec<&ToolSpan> = spans
                 .iter()
@@ -98,10 +103,7 @@ impl Rule for UnorderedSideEffects {
         &TT015
     }
     fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
-        let mut turns: Vec<usize> = cx.tool_spans.iter().map(|s| s.turn).collect();
-        turns.sort_unstable();
-        turns.dedup();
-        for turn in turns {
+        for turn in observed_turns(cx) {
             let ordered: Vec<&ToolSpan> = turn_spans(cx, turn)
                 .into_iter()
                 .filter(|s| cx.cassette.tool(&s.name).sequential)

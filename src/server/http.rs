@@ -188,17 +188,9 @@ async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
             .get("anthropic-version")
             .is_some_and(|v| !v.is_empty()),
     };
-    let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("tooltape: request body larger than {MAX_BODY} bytes\n"),
-            );
-        }
+    let body = match read_body(req).await {
+        Ok(b) => b,
+        Err(response) => return response,
     };
     respond(replay.handle_model(session.as_deref(), provider, meta, &body))
 }
@@ -220,17 +212,9 @@ async fn tool(
         .get("tooltape-call-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "tooltape: tool request body too large\n",
-            );
-        }
+    let body = match read_body(req).await {
+        Ok(b) => b,
+        Err(response) => return response,
     };
     let reply = replay
         .handle_tool(session, &name, call_id.as_deref(), &body)
@@ -243,6 +227,20 @@ async fn tool(
         header::HeaderValue::from_static(reply.content_type),
     );
     r
+}
+
+/// The request body, or a 413 when it is larger than [`MAX_BODY`].
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Body>> {
+    match http_body_util::Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+    {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(_) => Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("tooltape: request body larger than {MAX_BODY} bytes\n"),
+        )),
+    }
 }
 
 fn index(replay: &Replay) -> String {

@@ -3,7 +3,7 @@
 //! Each request finds its turn from its own history (how many assistant turns it carries), so
 //! any number of loops can replay one cassette at once without a shared cursor.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -519,20 +519,14 @@ impl Replay {
             .collect()
     }
 
-    /// How many model requests each session received.
+    /// How many model requests one session received.
     #[must_use]
-    pub fn request_counts(&self) -> HashMap<String, usize> {
-        let mut counts = HashMap::new();
-        for (id, _) in self.sessions() {
-            let n = self
-                .journal
-                .session(&id)
-                .iter()
-                .filter(|e| matches!(e, Entry::Model(_)))
-                .count();
-            counts.insert(id, n);
-        }
-        counts
+    pub fn request_count(&self, session: &str) -> usize {
+        self.journal
+            .session(session)
+            .iter()
+            .filter(|e| matches!(e, Entry::Model(_)))
+            .count()
     }
 }
 
