@@ -1,0 +1,121 @@
+//! The Anthropic Messages codec and its facts.
+
+use serde_json::Value;
+
+use crate::provider::codec::{
+    Codec, DecodedRequest, Env, Facts, Pairing, RequestMeta, ResultPlacement, Route, Texts,
+};
+use crate::provider::rejection::{ErrorReply, Rejection};
+use crate::provider::sse::Event;
+use crate::provider::{Malformed, Provider, ResponseError};
+use crate::transcript::{AssistantTurn, ToolResult};
+
+/// Anthropic Messages, `POST /v1/messages`.
+#[derive(Debug, Clone, Copy)]
+pub struct Anthropic;
+
+const ENDPOINT: &str = "/v1/messages";
+
+static FACTS: Facts = Facts {
+    name: "anthropic",
+    endpoint: ENDPOINT,
+    placement: ResultPlacement::LeadingBlocksOfNextUserMessage,
+    pairing: Pairing::ById,
+    error_flag: true,
+    env: Env {
+        base_url_var: "ANTHROPIC_BASE_URL",
+        base_url_suffix: "",
+        keys: &[("ANTHROPIC_API_KEY", "sk-ant-tooltape-placeholder")],
+    },
+    texts: Texts {
+        answer_every_call: "answer every call: one `tool_result` block per `tool_use` id, first in the next user message; a failing tool still needs a result with `is_error: true`",
+        misplaced_at,
+        place_results: "put all `tool_result` blocks first in the one user message that follows the assistant message; text goes after them",
+    },
+    minimal_request: r#"{"model": "m", "max_tokens": 1, "messages": []}"#,
+};
+
+fn misplaced_at(message: usize, block: usize) -> String {
+    format!(
+        "block {block} of message {message} is not among the `tool_result` blocks that open the next user message"
+    )
+}
+
+impl Codec for Anthropic {
+    fn provider(&self) -> Provider {
+        Provider::Anthropic
+    }
+
+    fn facts(&self) -> &'static Facts {
+        &FACTS
+    }
+
+    fn route(&self, method: &str, path: &str, _query: Option<&str>) -> Option<Route> {
+        (method == "POST" && path == ENDPOINT).then(Route::default)
+    }
+
+    /// Newer SDKs send `Authorization: Bearer` instead of `x-api-key`; both are accepted.
+    fn missing_header(&self, meta: &RequestMeta) -> Option<&'static str> {
+        if !meta.has("x-api-key") && !meta.has("authorization") {
+            Some("x-api-key")
+        } else if !meta.has("anthropic-version") {
+            Some("anthropic-version")
+        } else {
+            None
+        }
+    }
+
+    fn client_headers(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("x-api-key", "sk-ant-tooltape-placeholder"),
+            ("anthropic-version", "2023-06-01"),
+        ]
+    }
+
+    fn decode_request(&self, _route: &Route, body: &Value) -> Result<DecodedRequest, Malformed> {
+        super::decode_request(body)
+    }
+
+    fn decode_response_json(&self, body: &str) -> Result<AssistantTurn, ResponseError> {
+        super::decode_response_json(body)
+    }
+
+    fn decode_response_sse(&self, events: &[Event]) -> Result<AssistantTurn, ResponseError> {
+        super::decode_response_sse(events)
+    }
+
+    fn history(&self, request: &Value) -> Vec<Value> {
+        request
+            .get("messages")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value {
+        let mut body = request.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("messages".into(), Value::Array(history));
+        }
+        body
+    }
+
+    fn tool_definitions(&self, request: &Value) -> Value {
+        request
+            .get("tools")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()))
+    }
+
+    fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
+        super::encode_assistant(turn)
+    }
+
+    fn encode_results(&self, results: &[ToolResult]) -> Vec<Value> {
+        super::encode_results(results)
+    }
+
+    fn render_rejection(&self, rejection: &Rejection) -> ErrorReply {
+        super::render_rejection(rejection)
+    }
+}

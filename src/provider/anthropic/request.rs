@@ -1,0 +1,377 @@
+//! Requests checked the way the API checks them, and decoded into a conversation.
+
+use serde_json::{Map, Value};
+
+use super::wire::*;
+use crate::provider::json::{self, optional, required};
+use crate::provider::{DecodedRequest, Malformed, MalformedKind};
+use crate::transcript::{Block, Conversation, Message, Role, Thinking, ToolCall, ToolResult};
+
+/// Decodes a request body: validates what the API validates first and merges consecutive
+/// messages of the same role.
+///
+/// # Errors
+/// A required field is missing or has the wrong type (paths such as
+/// `messages[2].content[0].input`, with wire indices).
+pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
+    let body = object(body, "")?;
+    let model = string(required(body, "", "model")?, "model")?.to_owned();
+    let max_tokens = required(body, "", "max_tokens")?;
+    match max_tokens.as_i64() {
+        Some(n) if n >= 1 => {}
+        Some(_) => {
+            return Err(Malformed::new(
+                "max_tokens",
+                MalformedKind::Invalid {
+                    detail: "Input should be greater than or equal to 1".to_owned(),
+                },
+            ));
+        }
+        None => {
+            return Err(Malformed::wrong_type(
+                "max_tokens",
+                "a valid integer",
+                max_tokens,
+            ));
+        }
+    }
+    let wire_messages = array(required(body, "", "messages")?, "messages")?;
+    if let Some(system) = optional(body, "system")
+        && !(system.is_string() || system.is_array())
+    {
+        return Err(Malformed::wrong_type("system", "a valid list", system));
+    }
+    let stream = match optional(body, "stream") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| Malformed::wrong_type("stream", "a valid boolean", v))?,
+    };
+    let tool_names = match optional(body, "tools") {
+        None => Vec::new(),
+        Some(tools) => array(tools, "tools")?
+            .iter()
+            .enumerate()
+            .map(|(i, tool)| {
+                let path = format!("tools[{i}]");
+                let tool = object(tool, &path)?;
+                let name = required(tool, &path, "name")?;
+                Ok(string(name, &format!("{path}.name"))?.to_owned())
+            })
+            .collect::<Result<_, Malformed>>()?,
+    };
+
+    let mut messages: Vec<Message> = Vec::new();
+    for (i, wire) in wire_messages.iter().enumerate() {
+        let (role, blocks) = request_message(wire, &format!("messages[{i}]"))?;
+        match messages.last_mut() {
+            Some(last) if last.role == role => {
+                last.merge(blocks);
+            }
+            _ => messages.push(Message::new(role, blocks)),
+        }
+    }
+    Ok(DecodedRequest {
+        conversation: Conversation { messages },
+        stream,
+        model,
+        tool_names,
+        continues: None,
+    })
+}
+
+pub(super) fn request_message(wire: &Value, path: &str) -> Result<(Role, Vec<Block>), Malformed> {
+    let message = object(wire, path)?;
+    let role_path = format!("{path}.role");
+    let role = match string(required(message, path, "role")?, &role_path)? {
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        _ => {
+            return Err(Malformed::new(
+                role_path,
+                MalformedKind::Invalid {
+                    detail: "Input should be 'user' or 'assistant'".to_owned(),
+                },
+            ));
+        }
+    };
+    let content_path = format!("{path}.content");
+    let blocks = match required(message, path, "content")? {
+        Value::String(text) => vec![Block::Text { text: text.clone() }],
+        content => array(content, &content_path)?
+            .iter()
+            .enumerate()
+            .map(|(j, block)| request_block(block, &format!("{content_path}[{j}]")))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok((role, blocks))
+}
+
+pub(super) fn request_block(block: &Value, path: &str) -> Result<Block, Malformed> {
+    let fields = object(block, path)?;
+    let text_of = |key: &str| -> Result<String, Malformed> {
+        Ok(string(required(fields, path, key)?, &format!("{path}.{key}"))?.to_owned())
+    };
+    let kind = text_of("type")?;
+    Ok(match kind.as_str() {
+        "text" => Block::Text {
+            text: text_of("text")?,
+        },
+        THINKING => Block::Thinking(Thinking {
+            kind,
+            text: text_of("thinking")?,
+            signature: Some(text_of("signature")?),
+        }),
+        REDACTED_THINKING => Block::Thinking(Thinking {
+            kind,
+            text: text_of("data")?,
+            signature: None,
+        }),
+        "tool_use" => {
+            let id = text_of("id")?;
+            let name = text_of("name")?;
+            let input = required(fields, path, "input")?;
+            if !input.is_object() {
+                return Err(Malformed::wrong_type(
+                    format!("{path}.input"),
+                    "a valid dictionary",
+                    input,
+                ));
+            }
+            Block::ToolCall(ToolCall {
+                id,
+                name,
+                arguments: input.to_string(),
+            })
+        }
+        "tool_result" => {
+            let call_id = text_of("tool_use_id")?;
+            let content = match optional(fields, "content") {
+                None => Value::Null,
+                Some(c @ (Value::String(_) | Value::Array(_))) => c.clone(),
+                Some(other) => {
+                    return Err(Malformed::wrong_type(
+                        format!("{path}.content"),
+                        "a valid list",
+                        other,
+                    ));
+                }
+            };
+            let is_error = match optional(fields, "is_error") {
+                None => false,
+                Some(v) => v.as_bool().ok_or_else(|| {
+                    Malformed::wrong_type(format!("{path}.is_error"), "a valid boolean", v)
+                })?,
+            };
+            Block::ToolResult(ToolResult {
+                call_id,
+                content,
+                is_error,
+            })
+        }
+        _ => Block::Other { kind },
+    })
+}
+
+/// Anthropic's validator names JSON types `a valid dictionary`, `a valid list`, `a valid string`.
+pub(super) fn object<'v>(v: &'v Value, path: &str) -> Result<&'v Map<String, Value>, Malformed> {
+    json::object(v, path, "a valid dictionary")
+}
+
+pub(super) fn array<'v>(v: &'v Value, path: &str) -> Result<&'v Vec<Value>, Malformed> {
+    json::array(v, path, "a valid list")
+}
+
+pub(super) fn string<'v>(v: &'v Value, path: &str) -> Result<&'v str, Malformed> {
+    json::string(v, path, "a valid string")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::provider::anthropic::*;
+
+    use crate::provider::{Malformed, MalformedKind, Rejection};
+    use crate::transcript::{Block, Role, ToolResult};
+
+    use super::*;
+    use crate::provider::anthropic::test_support::*;
+
+    // -- requests -----------------------------------------------------------------------------
+
+    /// Request #1 of `fantasy-sonnet-4-parallel2-followup.yaml` (charmbracelet/fantasy,
+    /// Apache-2.0), tool definitions shortened.
+    const FANTASY_FOLLOWUP: &str = r#"{"max_tokens":4000,"messages":[{"content":[{"text":"Add and multiply the number 2 and 3","type":"text"}],"role":"user"},{"content":[{"text":"I'll add and multiply the numbers 2 and 3 for you.","type":"text"},{"id":"toolu_01StBeRxDEwsqcc3arbDgpS9","input":{"a":2,"b":3},"name":"add","type":"tool_use"},{"id":"toolu_01AC6WQhj2iRkdYHgTAGMpVQ","input":{"a":2,"b":3},"name":"multiply","type":"tool_use"}],"role":"assistant"},{"content":[{"tool_use_id":"toolu_01StBeRxDEwsqcc3arbDgpS9","content":[{"text":"5","type":"text"}],"type":"tool_result"},{"tool_use_id":"toolu_01AC6WQhj2iRkdYHgTAGMpVQ","content":[{"text":"6","type":"text"}],"type":"tool_result"}],"role":"user"}],"model":"claude-sonnet-4-20250514","system":[{"text":"You are a helpful assistant. CRITICAL: Always use both add and multiply at the same time ALWAYS.","type":"text"}],"tool_choice":{"disable_parallel_tool_use":false,"type":"auto"},"tools":[{"input_schema":{"type":"object"},"name":"add","description":"Add two numbers"},{"input_schema":{"type":"object"},"name":"multiply","description":"Multiply two numbers"}]}"#;
+
+    #[test]
+    fn a_recorded_follow_up_request_decodes() {
+        let body: Value = serde_json::from_str(FANTASY_FOLLOWUP).unwrap();
+        let decoded = decode_request(&body).unwrap();
+        assert_eq!(decoded.model, "claude-sonnet-4-20250514");
+        assert!(!decoded.stream);
+        assert_eq!(decoded.tool_names, ["add", "multiply"]);
+        let messages = &decoded.conversation.messages;
+        assert_eq!(
+            messages.iter().map(|m| m.role).collect::<Vec<_>>(),
+            [Role::User, Role::Assistant, Role::User]
+        );
+        assert_eq!(
+            messages[1].blocks,
+            vec![
+                text("I'll add and multiply the numbers 2 and 3 for you."),
+                call("toolu_01StBeRxDEwsqcc3arbDgpS9", "add", r#"{"a":2,"b":3}"#),
+                call(
+                    "toolu_01AC6WQhj2iRkdYHgTAGMpVQ",
+                    "multiply",
+                    r#"{"a":2,"b":3}"#
+                ),
+            ]
+        );
+        let results: Vec<_> = messages[2].tool_results().collect();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[1].0, 1);
+        assert_eq!(results[1].1.call_id, "toolu_01AC6WQhj2iRkdYHgTAGMpVQ");
+        assert_eq!(results[1].1.content, json!([{"text": "6", "type": "text"}]));
+        assert!(messages.iter().all(|m| m.merged_from() == 1));
+    }
+
+    #[test]
+    fn consecutive_user_messages_are_merged() {
+        let body = json!({"model": "m", "max_tokens": 10, "stream": true, "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "a"}]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "go on"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": ""}}]},
+        ]});
+        let decoded = decode_request(&body).unwrap();
+        assert!(decoded.stream);
+        let messages = &decoded.conversation.messages;
+        assert_eq!(messages.len(), 3);
+        assert_eq!(messages[2].merged_from(), 2);
+        assert_eq!(
+            messages[2].blocks,
+            vec![
+                Block::ToolResult(ToolResult {
+                    call_id: "toolu_1".to_owned(),
+                    content: json!("a"),
+                    is_error: false,
+                }),
+                text("go on"),
+                Block::Other {
+                    kind: "image".to_owned()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_system_prompt_is_not_a_message() {
+        let body = json!({"model": "m", "max_tokens": 10, "system": "be brief",
+            "messages": [{"role": "user", "content": "hi"}]});
+        let decoded = decode_request(&body).unwrap();
+        assert_eq!(decoded.conversation.messages.len(), 1);
+        assert_eq!(
+            decoded.conversation.first_user_text().as_deref(),
+            Some("hi")
+        );
+    }
+
+    #[test]
+    fn a_tool_use_input_sent_as_a_string_is_a_wrong_type_at_its_wire_path() {
+        let body = json!({"model": "m", "max_tokens": 10, "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [
+                {"type": "text", "text": "calling"},
+                {"type": "tool_use", "id": "toolu_1", "name": "f", "input": "{\"a\":1}"}]},
+        ]});
+        assert_eq!(
+            decode_request(&body).unwrap_err(),
+            Malformed::new(
+                "messages[1].content[1].input",
+                MalformedKind::WrongType {
+                    expected: "a valid dictionary".to_owned(),
+                    found: "a string".to_owned(),
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn a_request_without_max_tokens_is_missing_it() {
+        let body = json!({"model": "m", "messages": []});
+        let err = decode_request(&body).unwrap_err();
+        assert_eq!(err, Malformed::new("max_tokens", MalformedKind::Missing));
+        assert_eq!(
+            render_rejection(&Rejection::Malformed(err)).body,
+            error_body("max_tokens: Field required")
+        );
+    }
+
+    #[test]
+    fn other_malformed_requests_name_their_path() {
+        let cases = [
+            (json!([]), ""),
+            (json!({"max_tokens": 1, "messages": []}), "model"),
+            (json!({"model": "m", "max_tokens": 1}), "messages"),
+            (
+                json!({"model": "m", "max_tokens": 0, "messages": []}),
+                "max_tokens",
+            ),
+            (
+                json!({"model": "m", "max_tokens": "9", "messages": []}),
+                "max_tokens",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": {}}),
+                "messages",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "system", "content": "x"}]}),
+                "messages[0].role",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user"}]}),
+                "messages[0].content",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "tool_result", "content": "x"}]}]}),
+                "messages[0].content[0].tool_use_id",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "is_error": "yes"}]}]}),
+                "messages[0].content[0].is_error",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [], "tools": [{"input_schema": {}}]}),
+                "tools[0].name",
+            ),
+            (
+                json!({"model": "m", "max_tokens": 1, "messages": [], "stream": "true"}),
+                "stream",
+            ),
+        ];
+        for (body, path) in cases {
+            assert_eq!(decode_request(&body).unwrap_err().path, path, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_tool_result_without_content_has_null_content() {
+        let body = json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true}]}]});
+        let decoded = decode_request(&body).unwrap();
+        assert_eq!(
+            decoded.conversation.messages[0].blocks,
+            vec![Block::ToolResult(ToolResult {
+                call_id: "toolu_1".to_owned(),
+                content: Value::Null,
+                is_error: true,
+            })]
+        );
+    }
+}

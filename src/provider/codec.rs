@@ -1,0 +1,235 @@
+//! The seam every provider sits behind: one [`Codec`] per wire format, and the [`Facts`] the
+//! server and the rules read instead of asking which provider they handle.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::registry::Provider;
+use super::rejection::{ErrorReply, Rejection};
+use super::sse::Event;
+use super::{Malformed, ResponseError};
+use crate::transcript::{AssistantTurn, Conversation, Message, ToolResult};
+
+/// One provider's wire format: routes, headers, requests, responses and error bodies.
+///
+/// Codecs are plain synchronous functions of their input; they never judge. A new provider is
+/// one folder under `src/provider/` with one implementation of this trait, and one arm in
+/// [`Provider::codec`].
+pub trait Codec: Send + Sync + fmt::Debug {
+    /// The cassette id of this codec.
+    fn provider(&self) -> Provider;
+
+    /// What the server and the rules need to know about the provider.
+    fn facts(&self) -> &'static Facts;
+
+    /// Whether this codec serves `method` on `path` (below any session prefix; `query`
+    /// without its `?`), and what the route itself says about the request.
+    fn route(&self, method: &str, path: &str, query: Option<&str>) -> Option<Route>;
+
+    /// The first header (or credential) the provider requires that `meta` lacks.
+    fn missing_header(&self, meta: &RequestMeta) -> Option<&'static str>;
+
+    /// The headers a correct client sends with every request (placeholder credentials).
+    fn client_headers(&self) -> Vec<(&'static str, &'static str)>;
+
+    /// Decodes the conversation a request carries.
+    ///
+    /// # Errors
+    /// The request is malformed the way the provider would reject it (TT011).
+    fn decode_request(&self, route: &Route, body: &Value) -> Result<DecodedRequest, Malformed>;
+
+    /// Decodes a recorded or served JSON response body.
+    ///
+    /// # Errors
+    /// The body is not a response of this provider.
+    fn decode_response_json(&self, body: &str) -> Result<AssistantTurn, ResponseError>;
+
+    /// Decodes a streamed response from its events, accumulating tool calls as a careful
+    /// client must.
+    ///
+    /// # Errors
+    /// An event is not JSON, refers to a call or block never opened, or the stream has no end.
+    fn decode_response_sse(&self, events: &[Event]) -> Result<AssistantTurn, ResponseError>;
+
+    /// The wire messages (or input items) a request body carries, in order.
+    fn history(&self, request: &Value) -> Vec<Value>;
+
+    /// `request` with its history replaced by `history`: how the reference loop builds each
+    /// follow-up from the recorded first request.
+    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value;
+
+    /// The tool definitions a request declares, in the provider's own format.
+    fn tool_definitions(&self, request: &Value) -> Value;
+
+    /// The wire message that echoes an assistant turn back, exactly as served.
+    fn encode_assistant(&self, turn: &AssistantTurn) -> Value;
+
+    /// The wire messages that carry one turn's results, in the container the provider
+    /// requires.
+    fn encode_results(&self, results: &[ToolResult]) -> Vec<Value>;
+
+    /// Decodes wire messages (as [`Codec::encode_assistant`] and [`Codec::encode_results`]
+    /// make them) back into transcript messages.
+    ///
+    /// # Errors
+    /// As [`Codec::decode_request`].
+    fn decode_messages(&self, messages: &[Value]) -> Result<Vec<Message>, Malformed> {
+        let minimal: Value =
+            serde_json::from_str(self.facts().minimal_request).unwrap_or(Value::Null);
+        let request = self.with_history(&minimal, messages.to_vec());
+        Ok(self
+            .decode_request(&Route::default(), &request)?
+            .conversation
+            .messages)
+    }
+
+    /// The provider's error body for a rejected request.
+    fn render_rejection(&self, rejection: &Rejection) -> ErrorReply;
+}
+
+/// What a route says about a request before its body is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Route {
+    /// The model, when the path names it.
+    pub model: Option<String>,
+    /// Whether the path itself asks for a stream (`None`: the body decides).
+    pub stream: Option<bool>,
+}
+
+/// What a request carried, after decoding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecodedRequest {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Whether it asked for a streamed response.
+    pub stream: bool,
+    /// The model.
+    pub model: String,
+    /// The names of the tools it declared, in order.
+    pub tool_names: Vec<String>,
+    /// The id of an earlier response this request continues on the provider's side (a
+    /// stateful continuation); `None` when the request carries its whole history.
+    pub continues: Option<String>,
+}
+
+/// Which headers a request carried, as far as a provider checks them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    present: BTreeSet<String>,
+    trusted: bool,
+}
+
+impl RequestMeta {
+    /// Every header present (for in-process callers that have no headers to check).
+    #[must_use]
+    pub fn all() -> Self {
+        Self {
+            present: BTreeSet::new(),
+            trusted: true,
+        }
+    }
+
+    /// The headers with a non-empty value, from any transport's header map.
+    #[must_use]
+    pub fn from_headers(headers: &hyper::HeaderMap) -> Self {
+        let present = headers
+            .iter()
+            .filter(|(k, v)| match k.as_str() {
+                "authorization" => v.as_bytes().len() > 7 && v.as_bytes().starts_with(b"Bearer "),
+                _ => !v.as_bytes().is_empty(),
+            })
+            .map(|(k, _)| k.as_str().to_owned())
+            .collect();
+        Self {
+            present,
+            trusted: false,
+        }
+    }
+
+    /// These headers, but without `name`.
+    #[must_use = "returns the changed headers"]
+    pub fn without(mut self, name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        if self.trusted {
+            self.trusted = false;
+            self.present = KNOWN_HEADERS.iter().map(|h| (*h).to_owned()).collect();
+        }
+        self.present.remove(&name);
+        self
+    }
+
+    /// Whether the header `name` (lowercase) was sent.
+    #[must_use]
+    pub fn has(&self, name: &str) -> bool {
+        self.trusted || self.present.contains(name)
+    }
+}
+
+/// Every header some codec requires, so that [`RequestMeta::without`] can start from "all".
+const KNOWN_HEADERS: &[&str] = &["authorization", "x-api-key", "anthropic-version"];
+
+/// Where a provider requires one turn's results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultPlacement {
+    /// Each result is a message of its own (role `tool`); together they form the run of such
+    /// messages right after the assistant message. Several messages per turn are the norm.
+    OwnMessages,
+    /// Results are blocks that open the next user message, before any other content; one
+    /// turn's results belong in that one message.
+    LeadingBlocksOfNextUserMessage,
+}
+
+/// How results are paired with calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairing {
+    /// Each result names the id of the call it answers.
+    ById,
+}
+
+/// What the server, the rules, the reference loop and `check` need to know about a provider:
+/// data a codec states, so that nothing outside `src/provider/` branches on a provider's name.
+#[derive(Debug)]
+pub struct Facts {
+    /// The name used in cassettes, reports and on the command line.
+    pub name: &'static str,
+    /// The path of the model endpoint below the server root, for messages.
+    pub endpoint: &'static str,
+    /// Where one turn's results must sit.
+    pub placement: ResultPlacement,
+    /// How results pair with calls.
+    pub pairing: Pairing,
+    /// Whether a result can carry an error flag (`is_error`), so a failing tool's result must.
+    pub error_flag: bool,
+    /// The environment a loop reads to reach the provider.
+    pub env: Env,
+    /// Texts the rules use in findings.
+    pub texts: Texts,
+    /// The smallest valid request as JSON text, whose history [`Codec::decode_messages`]
+    /// replaces.
+    pub minimal_request: &'static str,
+}
+
+/// How a loop finds the provider: the environment `check` exports.
+#[derive(Debug)]
+pub struct Env {
+    /// The base-URL variable the official SDKs read.
+    pub base_url_var: &'static str,
+    /// What follows the server (or session) root in that base URL (`/v1`, or nothing).
+    pub base_url_suffix: &'static str,
+    /// Credential variables, set to placeholders: `(name, value)`.
+    pub keys: &'static [(&'static str, &'static str)],
+}
+
+/// Provider-specific wording of findings and hints.
+#[derive(Debug)]
+pub struct Texts {
+    /// How to answer every call (TT001).
+    pub answer_every_call: &'static str,
+    /// Where a misplaced result sat (TT004): given the message and block index.
+    pub misplaced_at: fn(usize, usize) -> String,
+    /// How to place results (TT004).
+    pub place_results: &'static str,
+}

@@ -1,0 +1,111 @@
+//! The OpenAI Chat Completions codec and its facts.
+
+use serde_json::Value;
+
+use crate::provider::codec::{
+    Codec, DecodedRequest, Env, Facts, Pairing, RequestMeta, ResultPlacement, Route, Texts,
+};
+use crate::provider::rejection::{ErrorReply, Rejection};
+use crate::provider::sse::Event;
+use crate::provider::{Malformed, Provider, ResponseError};
+use crate::transcript::{AssistantTurn, ToolResult};
+
+/// OpenAI Chat Completions, `POST /v1/chat/completions`.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenAiChat;
+
+const ENDPOINT: &str = "/v1/chat/completions";
+
+static FACTS: Facts = Facts {
+    name: "openai-chat",
+    endpoint: ENDPOINT,
+    placement: ResultPlacement::OwnMessages,
+    pairing: Pairing::ById,
+    error_flag: false,
+    env: Env {
+        base_url_var: "OPENAI_BASE_URL",
+        base_url_suffix: "/v1",
+        keys: &[("OPENAI_API_KEY", "sk-tooltape-placeholder")],
+    },
+    texts: Texts {
+        answer_every_call: "answer every call: one `role: \"tool\"` message per `tool_call_id`, right after the assistant message; a failing tool still needs a result (its error text)",
+        misplaced_at,
+        place_results: "put every `tool` message directly after the assistant message with the calls, with no user, system or assistant message in between",
+    },
+    minimal_request: r#"{"model": "m", "messages": []}"#,
+};
+
+fn misplaced_at(message: usize, _block: usize) -> String {
+    format!(
+        "message {message} is not in the run of `tool` messages right after the assistant message"
+    )
+}
+
+impl Codec for OpenAiChat {
+    fn provider(&self) -> Provider {
+        Provider::OpenAiChat
+    }
+
+    fn facts(&self) -> &'static Facts {
+        &FACTS
+    }
+
+    fn route(&self, method: &str, path: &str, _query: Option<&str>) -> Option<Route> {
+        (method == "POST" && path == ENDPOINT).then(Route::default)
+    }
+
+    fn missing_header(&self, meta: &RequestMeta) -> Option<&'static str> {
+        (!meta.has("authorization")).then_some("authorization")
+    }
+
+    fn client_headers(&self) -> Vec<(&'static str, &'static str)> {
+        vec![("authorization", "Bearer sk-tooltape-placeholder")]
+    }
+
+    fn decode_request(&self, _route: &Route, body: &Value) -> Result<DecodedRequest, Malformed> {
+        super::decode_request(body)
+    }
+
+    fn decode_response_json(&self, body: &str) -> Result<AssistantTurn, ResponseError> {
+        super::decode_response_json(body)
+    }
+
+    fn decode_response_sse(&self, events: &[Event]) -> Result<AssistantTurn, ResponseError> {
+        super::decode_response_sse(events)
+    }
+
+    fn history(&self, request: &Value) -> Vec<Value> {
+        request
+            .get("messages")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value {
+        let mut body = request.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("messages".into(), Value::Array(history));
+        }
+        body
+    }
+
+    fn tool_definitions(&self, request: &Value) -> Value {
+        request
+            .get("tools")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()))
+    }
+
+    fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
+        super::encode_assistant(turn)
+    }
+
+    fn encode_results(&self, results: &[ToolResult]) -> Vec<Value> {
+        super::encode_results(results)
+    }
+
+    fn render_rejection(&self, rejection: &Rejection) -> ErrorReply {
+        super::render_rejection(rejection)
+    }
+}
