@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,9 @@ use thiserror::Error;
 
 use crate::provider::{DecodedRequest, Provider, sse};
 use crate::transcript::{AssistantTurn, ToolCall, ToolResult};
+
+/// The step between default tool latencies (see [`Cassette::latency`]).
+pub const DEFAULT_LATENCY_STEP: Duration = Duration::from_millis(50);
 
 /// The newest format version this build reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -405,6 +409,21 @@ impl Cassette {
     #[must_use]
     pub fn tool(&self, name: &str) -> ToolSim {
         self.file.tools.get(name).cloned().unwrap_or_default()
+    }
+
+    /// How long call `call` of response `turn` takes: the tool's `latency_ms`, else the
+    /// default that makes a turn's calls finish in reverse call order (the first call last,
+    /// in steps of [`DEFAULT_LATENCY_STEP`]), so a loop that pairs results by completion
+    /// order is caught.
+    #[must_use]
+    pub fn latency(&self, turn: usize, call: &ToolCall) -> Duration {
+        if let Some(ms) = self.tool(&call.name).latency_ms {
+            return Duration::from_millis(ms);
+        }
+        let calls = self.calls(turn);
+        let n = calls.len();
+        let i = calls.iter().position(|c| c.id == call.id).unwrap_or(0);
+        DEFAULT_LATENCY_STEP * u32::try_from(n - i.min(n)).unwrap_or(1)
     }
 
     /// The calls of response `turn`, or none.

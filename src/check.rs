@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::cassette::Cassette;
 use crate::conformance::{Severity, ToolSpan};
+use crate::provider::Provider;
 use crate::report::{CassetteReport, CommandRun, CommandStatus, Report, Span, TurnTiming};
 use crate::server::{Replay, ReplayServer};
 
@@ -72,15 +73,18 @@ pub async fn check(
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;
     for (id, c) in ids.iter().zip(&cassettes) {
+        let codec = c.provider().codec();
         let first = &c.file.interactions[0].request.body;
-        for (field, path) in [
-            ("tools", tools_file(&options.work_dir, id)),
-            ("messages", messages_file(&options.work_dir, id)),
+        for (value, path) in [
+            (
+                codec.tool_definitions(first),
+                tools_file(&options.work_dir, id),
+            ),
+            (
+                Value::Array(codec.history(first)),
+                messages_file(&options.work_dir, id),
+            ),
         ] {
-            let value = first
-                .get(field)
-                .cloned()
-                .unwrap_or(Value::Array(Vec::new()));
             std::fs::write(
                 path,
                 serde_json::to_string_pretty(&value).unwrap_or_default(),
@@ -129,14 +133,8 @@ pub fn environment(
         .filter(|(_, sim)| sim.sequential)
         .map(|(name, _)| name.as_str())
         .collect();
-    vec![
-        ("OPENAI_BASE_URL".into(), format!("{root}/v1")),
-        ("ANTHROPIC_BASE_URL".into(), root.clone()),
-        ("OPENAI_API_KEY".into(), "sk-tooltape-placeholder".into()),
-        (
-            "ANTHROPIC_API_KEY".into(),
-            "sk-ant-tooltape-placeholder".into(),
-        ),
+    let mut env = provider_environment(&root);
+    env.extend([
         ("TOOLTAPE_URL".into(), root.clone()),
         ("TOOLTAPE_TOOLS_URL".into(), format!("{root}/tools")),
         ("TOOLTAPE_CASSETTE".into(), cassette.name().to_owned()),
@@ -157,7 +155,29 @@ pub fn environment(
         ("TOOLTAPE_SEQUENTIAL_TOOLS".into(), sequential.join(",")),
         ("NO_PROXY".into(), no_proxy("NO_PROXY")),
         ("no_proxy".into(), no_proxy("no_proxy")),
-    ]
+    ]);
+    env
+}
+
+/// Every provider's base URL (below `root`, a server or session root) and placeholder
+/// credentials, as each provider's official SDKs read them: a loop reaches the replay server
+/// whichever provider it speaks.
+#[must_use]
+pub fn provider_environment(root: &str) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    for provider in Provider::ALL {
+        let facts = provider.codec().facts();
+        env.push((
+            facts.env.base_url_var.to_owned(),
+            format!("{root}{}", facts.env.base_url_suffix),
+        ));
+    }
+    for provider in Provider::ALL {
+        for (name, value) in provider.codec().facts().env.keys {
+            env.push(((*name).to_owned(), (*value).to_owned()));
+        }
+    }
+    env
 }
 
 /// The caller's proxy exceptions plus loopback, so a proxy set for the machine never carries

@@ -362,10 +362,8 @@ async fn cmd_serve(args: ServeArgs) -> Result<u8, Failure> {
     let mut banner = format!("tooltape replay server on {}\n", server.url());
     for (id, c) in ids.iter().zip(&cassettes) {
         let base = server.session_url(id);
-        let env = match c.provider() {
-            tooltape::provider::Provider::OpenAiChat => format!("OPENAI_BASE_URL={base}/v1"),
-            tooltape::provider::Provider::Anthropic => format!("ANTHROPIC_BASE_URL={base}"),
-        };
+        let env = &c.provider().codec().facts().env;
+        let env = format!("{}={base}{}", env.base_url_var, env.base_url_suffix);
         banner.push_str(&format!(
             "  {:<12} {}\n      {env}\n      prompt: {:?}\n",
             c.provider().name(),

@@ -17,7 +17,7 @@ use thiserror::Error;
 use tokio::time::Instant;
 
 use crate::cassette::Cassette;
-use crate::provider::{Provider, ResponseError, sse};
+use crate::provider::{Codec, ResponseError, sse};
 use crate::report::Span;
 use crate::transcript::{AssistantTurn, ToolCall, ToolResult};
 
@@ -41,9 +41,6 @@ where
     }
 }
 
-/// The step between default latencies: a turn's calls finish in reverse call order.
-pub const DEFAULT_LATENCY_STEP: Duration = Duration::from_millis(50);
-
 /// Tools simulated from a cassette: the recorded results, the cassette's latencies (default:
 /// reverse call order in 50 ms steps), failures and hangs.
 #[derive(Debug, Clone)]
@@ -59,18 +56,6 @@ impl CassetteTools {
     }
 }
 
-/// How long call `call_id` of `turn` takes under the cassette's settings.
-#[must_use]
-pub fn simulated_latency(cassette: &Cassette, turn: usize, call: &ToolCall) -> Duration {
-    if let Some(ms) = cassette.tool(&call.name).latency_ms {
-        return Duration::from_millis(ms);
-    }
-    let calls = cassette.calls(turn);
-    let n = calls.len();
-    let i = calls.iter().position(|c| c.id == call.id).unwrap_or(0);
-    DEFAULT_LATENCY_STEP * u32::try_from(n - i.min(n)).unwrap_or(1)
-}
-
 impl Tools for CassetteTools {
     fn call(&self, turn: usize, call: ToolCall) -> BoxFuture<'static, ToolOutcome> {
         let cassette = self.cassette.clone();
@@ -79,7 +64,7 @@ impl Tools for CassetteTools {
             if sim.hangs {
                 futures::future::pending::<()>().await;
             }
-            tokio::time::sleep(simulated_latency(&cassette, turn, &call)).await;
+            tokio::time::sleep(cassette.latency(turn, &call)).await;
             if let Some(message) = sim.fails {
                 return Err(message);
             }
@@ -201,13 +186,9 @@ impl ReferenceLoop {
         cassette: &Cassette,
         tools: &dyn Tools,
     ) -> Result<LoopOutcome, LoopError> {
-        let provider = cassette.provider();
-        let template = cassette.file.interactions[0].request.body.clone();
-        let mut messages: Vec<Value> = template
-            .get("messages")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let codec = cassette.provider().codec();
+        let template = &cassette.file.interactions[0].request.body;
+        let mut messages: Vec<Value> = codec.history(template);
         let sequential: HashSet<String> = cassette
             .file
             .tools
@@ -218,11 +199,8 @@ impl ReferenceLoop {
         let clock = Instant::now();
         let mut turns = Vec::new();
         for turn in 0..self.max_turns {
-            let mut body = template.clone();
-            if let Some(obj) = body.as_object_mut() {
-                obj.insert("messages".into(), Value::Array(messages.clone()));
-            }
-            let answer = self.ask(provider, turn + 1, &body).await?;
+            let body = codec.with_history(template, messages.clone());
+            let answer = self.ask(codec, turn + 1, &body).await?;
             let calls: Vec<ToolCall> = answer.tool_calls().cloned().collect();
             if calls.is_empty() {
                 return Ok(LoopOutcome {
@@ -232,8 +210,8 @@ impl ReferenceLoop {
                 });
             }
             let (results, spans) = self.execute(turn, &calls, tools, &sequential, clock).await;
-            messages.push(provider.encode_assistant(&answer));
-            messages.extend(provider.encode_results(&results));
+            messages.push(codec.encode_assistant(&answer));
+            messages.extend(codec.encode_results(&results));
             turns.push(LoopTurn {
                 index: turn + 1,
                 calls,
@@ -246,22 +224,19 @@ impl ReferenceLoop {
 
     async fn ask(
         &self,
-        provider: Provider,
+        codec: &dyn Codec,
         turn: usize,
         body: &Value,
     ) -> Result<AssistantTurn, LoopError> {
         let url = format!(
             "{}{}",
             self.base_url.trim_end_matches('/'),
-            provider.endpoint()
+            codec.facts().endpoint
         );
         let mut req = self.client.post(url).json(body);
-        req = match provider {
-            Provider::OpenAiChat => req.bearer_auth("sk-tooltape-placeholder"),
-            Provider::Anthropic => req
-                .header("x-api-key", "sk-ant-tooltape-placeholder")
-                .header("anthropic-version", "2023-06-01"),
-        };
+        for (name, value) in codec.client_headers() {
+            req = req.header(name, value);
+        }
         let http = |source| LoopError::Http { turn, source };
         let response = req.send().await.map_err(http)?;
         let status = response.status().as_u16();
@@ -290,10 +265,10 @@ impl ReferenceLoop {
             parser
                 .finish()
                 .map_err(|e| decode(ResponseError::new("stream", e.to_string())))?;
-            provider.decode_response_sse(&events).map_err(decode)
+            codec.decode_response_sse(&events).map_err(decode)
         } else {
             let text = response.text().await.map_err(http)?;
-            provider.decode_response_json(&text).map_err(decode)
+            codec.decode_response_json(&text).map_err(decode)
         }
     }
 

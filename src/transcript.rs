@@ -276,6 +276,25 @@ impl AssistantTurn {
     pub fn thinking(&self) -> impl Iterator<Item = &Thinking> {
         thinking_of(&self.blocks)
     }
+
+    /// Whether `other` says the same as this turn: the same blocks in the same order and the
+    /// same stop reason, with arguments compared as JSON (a stream carries them as sent, a
+    /// body as the API serialises them).
+    #[must_use]
+    pub fn same_as(&self, other: &AssistantTurn) -> bool {
+        self.stop == other.stop
+            && self.blocks.len() == other.blocks.len()
+            && self
+                .blocks
+                .iter()
+                .zip(&other.blocks)
+                .all(|pair| match pair {
+                    (Block::ToolCall(a), Block::ToolCall(b)) => {
+                        a.id == b.id && a.name == b.name && a.same_arguments(b)
+                    }
+                    (a, b) => a == b,
+                })
+    }
 }
 
 fn calls_of(blocks: &[Block]) -> impl Iterator<Item = &ToolCall> {

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use super::pairing::{self, Issue};
 use crate::cassette::Cassette;
-use crate::provider::{DecodedRequest, Malformed, Provider, Rejection};
+use crate::provider::{DecodedRequest, Facts, Malformed, Rejection};
 use crate::transcript::{Conversation, Role, ToolResult};
 
 /// One request to a model endpoint, decoded or not.
@@ -53,10 +53,10 @@ impl<'a> RequestContext<'a> {
         }
     }
 
-    /// The cassette's provider.
+    /// What the cassette's provider requires.
     #[must_use]
-    pub fn provider(&self) -> Provider {
-        self.cassette.provider()
+    pub fn facts(&self) -> &'static Facts {
+        self.cassette.provider().codec().facts()
     }
 
     /// The decoded request, when it decodes.
@@ -74,7 +74,7 @@ impl<'a> RequestContext<'a> {
     /// How results pair with calls, computed once per request.
     pub fn pairing(&self) -> &[Issue] {
         self.pairing.get_or_init(|| match self.request() {
-            Some(r) => pairing::analyse(self.provider(), &r.conversation),
+            Some(r) => pairing::analyse(self.facts().placement, &r.conversation),
             None => Vec::new(),
         })
     }
@@ -102,7 +102,7 @@ impl<'a> RequestContext<'a> {
     /// The provider's error for the unanswered calls of `turn` (1-based).
     #[must_use]
     pub fn unanswered_rejection(&self, turn: usize) -> Option<Rejection> {
-        super::results::unanswered(self.pairing(), turn)
+        pairing::unanswered(self.pairing(), turn)
     }
 }
 

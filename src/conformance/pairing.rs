@@ -1,13 +1,14 @@
 //! Where each tool result sits relative to the calls it answers.
 //!
 //! The analysis walks a request's conversation once and classifies every result and every call
-//! the way the provider reads them: OpenAI Chat takes the run of `tool` messages right after an
-//! assistant message with `tool_calls`; Anthropic takes the `tool_result` blocks at the start of
-//! the next (merged) user message. The pairing rules (TT001–TT004) read this classification.
+//! the way the provider reads them, by where it wants results ([`ResultPlacement`]): the run of
+//! result messages right after the assistant message (OpenAI Chat), or the result blocks at the
+//! start of the next (merged) user message (Anthropic). The pairing rules (TT001–TT004) read
+//! this classification.
 
 use std::collections::HashMap;
 
-use crate::provider::Provider;
+use crate::provider::{Rejection, ResultPlacement};
 use crate::transcript::{Block, Conversation, Role};
 
 /// One problem with how results answer calls.
@@ -77,9 +78,10 @@ pub enum Issue {
     },
 }
 
-/// Classifies every call and result of `conversation` as `provider` reads them.
+/// Classifies every call and result of `conversation` as a provider that wants results at
+/// `placement` reads them.
 #[must_use]
-pub fn analyse(provider: Provider, conversation: &Conversation) -> Vec<Issue> {
+pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<Issue> {
     let messages = &conversation.messages;
     let mut issues = Vec::new();
     let mut turn_of_call: HashMap<&str, usize> = HashMap::new();
@@ -97,7 +99,7 @@ pub fn analyse(provider: Provider, conversation: &Conversation) -> Vec<Issue> {
                 turn_of_call.insert(id, assistant_turn);
             }
             current = Some((m, ids));
-            in_zone = zone(provider, conversation, m);
+            in_zone = zone(placement, conversation, m);
             continue;
         }
         for (b, result) in message.tool_results() {
@@ -122,9 +124,9 @@ pub fn analyse(provider: Provider, conversation: &Conversation) -> Vec<Issue> {
                 }
             } else if calls_it || turn_of_call.contains_key(id) {
                 answered_at.insert(id, m);
-                let orphan = match provider {
-                    Provider::OpenAiChat => message.role == Role::Tool && !placed,
-                    Provider::Anthropic => owner.is_none() || !calls_it,
+                let orphan = match placement {
+                    ResultPlacement::OwnMessages => message.role == Role::Tool && !placed,
+                    ResultPlacement::LeadingBlocksOfNextUserMessage => owner.is_none() || !calls_it,
                 };
                 issues.push(Issue::Misplaced {
                     turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
@@ -139,7 +141,9 @@ pub fn analyse(provider: Provider, conversation: &Conversation) -> Vec<Issue> {
                     block: b,
                     turn: assistant_turn,
                     id: id.to_owned(),
-                    in_place: placed || (provider == Provider::Anthropic && owner.is_some()),
+                    in_place: placed
+                        || (placement == ResultPlacement::LeadingBlocksOfNextUserMessage
+                            && owner.is_some()),
                 });
             }
         }
@@ -180,14 +184,14 @@ pub fn analyse(provider: Provider, conversation: &Conversation) -> Vec<Issue> {
 
 /// The (message, block) positions where the provider looks for the results of the calls of
 /// assistant message `a`.
-fn zone(provider: Provider, conversation: &Conversation, a: usize) -> Vec<(usize, usize)> {
+fn zone(placement: ResultPlacement, conversation: &Conversation, a: usize) -> Vec<(usize, usize)> {
     let messages = &conversation.messages;
     let mut positions = Vec::new();
     if messages[a].tool_calls().next().is_none() {
         return positions;
     }
-    match provider {
-        Provider::OpenAiChat => {
+    match placement {
+        ResultPlacement::OwnMessages => {
             for (m, message) in messages.iter().enumerate().skip(a + 1) {
                 if message.role != Role::Tool {
                     break;
@@ -195,7 +199,7 @@ fn zone(provider: Provider, conversation: &Conversation, a: usize) -> Vec<(usize
                 positions.extend(message.tool_results().map(|(b, _)| (m, b)));
             }
         }
-        Provider::Anthropic => {
+        ResultPlacement::LeadingBlocksOfNextUserMessage => {
             if let Some(next) = messages.get(a + 1).filter(|m| m.role == Role::User) {
                 for (b, block) in next.blocks.iter().enumerate() {
                     if !matches!(block, Block::ToolResult(_)) {
@@ -207,4 +211,21 @@ fn zone(provider: Provider, conversation: &Conversation, a: usize) -> Vec<(usize
         }
     }
     positions
+}
+
+/// The provider's rejection for the unanswered calls of `turn` (1-based), shared by TT001,
+/// TT004 and TT010.
+#[must_use]
+pub fn unanswered(issues: &[Issue], turn: usize) -> Option<Rejection> {
+    issues.iter().find_map(|i| match i {
+        Issue::Unanswered {
+            assistant,
+            turn: t,
+            ids,
+        } if *t == turn => Some(Rejection::MissingResults {
+            assistant: *assistant,
+            ids: ids.clone(),
+        }),
+        _ => None,
+    })
 }

@@ -5,18 +5,7 @@ use super::context::{Answer, RequestContext, SessionContext, TurnAnswers};
 use super::finding::{Finding, Severity};
 use super::pairing::Issue;
 use super::rule::{Rule, RuleInfo};
-use crate::provider::{Provider, Rejection};
-
-fn result_hint(provider: Provider) -> &'static str {
-    match provider {
-        Provider::OpenAiChat => {
-            "answer every call: one `role: \"tool\"` message per `tool_call_id`, right after the assistant message; a failing tool still needs a result (its error text)"
-        }
-        Provider::Anthropic => {
-            "answer every call: one `tool_result` block per `tool_use` id, first in the next user message; a failing tool still needs a result with `is_error: true`"
-        }
-    }
-}
+use crate::provider::{Rejection, ResultPlacement};
 
 /// TT001.
 pub struct MissingToolResult;
@@ -39,7 +28,7 @@ impl Rule for MissingToolResult {
                 let mut f = TT001.finding(
                     Some(*turn),
                     format!("call `{id}` ({name}) of turn {turn} has no result in the request"),
-                    result_hint(cx.provider()),
+                    cx.facts().texts.answer_every_call,
                 );
                 f.rejection = cx.unanswered_rejection(*turn);
                 out.push(f);
@@ -159,52 +148,24 @@ impl Rule for MisplacedToolResult {
                 orphan,
             } = issue
             {
-                let (where_, hint) = match cx.provider() {
-                    Provider::OpenAiChat => (
-                        format!(
-                            "message {message} is not in the run of `tool` messages right after the assistant message"
-                        ),
-                        "put every `tool` message directly after the assistant message with the calls, with no user, system or assistant message in between",
-                    ),
-                    Provider::Anthropic => (
-                        format!(
-                            "block {block} of message {message} is not among the `tool_result` blocks that open the next user message"
-                        ),
-                        "put all `tool_result` blocks first in the one user message that follows the assistant message; text goes after them",
-                    ),
-                };
+                let texts = &cx.facts().texts;
+                let (where_, hint) = ((texts.misplaced_at)(*message, *block), texts.place_results);
                 let mut f = TT004.finding(
                     Some(*turn),
                     format!("the result for `{id}` is misplaced: {where_}"),
                     hint,
                 );
-                let orphan = (*orphan && cx.provider() == Provider::OpenAiChat).then(|| {
-                    Rejection::OrphanResult {
+                let orphan = (*orphan && cx.facts().placement == ResultPlacement::OwnMessages)
+                    .then(|| Rejection::OrphanResult {
                         message: *message,
                         block: *block,
                         id: id.clone(),
-                    }
-                });
+                    });
                 f.rejection = cx.unanswered_rejection(*turn).or(orphan);
                 out.push(f);
             }
         }
     }
-}
-
-/// The provider's rejection for the unanswered calls of a turn, shared by TT001 and TT004.
-pub(super) fn unanswered(issues: &[Issue], turn: usize) -> Option<Rejection> {
-    issues.iter().find_map(|i| match i {
-        Issue::Unanswered {
-            assistant,
-            turn: t,
-            ids,
-        } if *t == turn => Some(Rejection::MissingResults {
-            assistant: *assistant,
-            ids: ids.clone(),
-        }),
-        _ => None,
-    })
 }
 
 /// TT005.
@@ -221,7 +182,7 @@ impl Rule for SplitToolResults {
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
         let Some(request) = cx.request() else { return };
-        if cx.provider() != Provider::Anthropic {
+        if cx.facts().placement != ResultPlacement::LeadingBlocksOfNextUserMessage {
             return;
         }
         for TurnAnswers { turn, found } in cx.answers() {
@@ -370,7 +331,7 @@ impl Rule for ToolFailureDropped {
             f.rejection = cx.unanswered_rejection(*turn);
             out.push(f);
         }
-        if cx.provider() == Provider::Anthropic {
+        if cx.facts().error_flag {
             for TurnAnswers { turn, found } in cx.answers() {
                 let turn = *turn;
                 let calls = cx.cassette.calls(turn - 1);

@@ -54,6 +54,21 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// An event is not JSON, refers to a call or block never opened, or the stream has no end.
     fn decode_response_sse(&self, events: &[Event]) -> Result<AssistantTurn, ResponseError>;
 
+    /// The stream the provider's API sends for a recorded JSON response `body`, for a loop
+    /// that asks for a stream (`request` is what it sent, for stream options): the same ids,
+    /// names, arguments, text, thinking, stop reason and usage, in the API's event sequence.
+    ///
+    /// # Errors
+    /// The body is not a response of this provider.
+    fn json_to_sse(&self, body: &str, request: &Value) -> Result<Vec<String>, ResponseError>;
+
+    /// The JSON body the provider's API returns for a recorded stream, for a loop that asks
+    /// for JSON.
+    ///
+    /// # Errors
+    /// The stream does not decode.
+    fn sse_to_json(&self, frames: &[String]) -> Result<String, ResponseError>;
+
     /// The wire messages (or input items) a request body carries, in order.
     fn history(&self, request: &Value) -> Vec<Value>;
 

@@ -20,9 +20,9 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::replay::{Replay, Reply, RequestMeta};
+use super::replay::{Replay, Reply};
 use crate::cassette::Cassette;
-use crate::provider::Provider;
+use crate::provider::{Provider, RequestMeta};
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -163,11 +163,18 @@ async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
     if let Some(name) = rest.strip_prefix("/tools/") {
         return tool(replay, session.as_deref(), name.to_owned(), req).await;
     }
-    let Some(provider) = Provider::for_endpoint(rest) else {
+    let Some((provider, _route)) = Provider::route(req.method().as_str(), rest, req.uri().query())
+        .or_else(|| Provider::route("POST", rest, req.uri().query()))
+    else {
         return text(
             StatusCode::NOT_FOUND,
             &format!(
-                "tooltape: no route `{rest}`; model endpoints are POST /v1/chat/completions and POST /v1/messages (optionally below /s/{{session}})\n"
+                "tooltape: no route `{rest}`; model endpoints are {} (optionally below /s/{{session}})\n",
+                Provider::ALL
+                    .iter()
+                    .map(|p| format!("POST {}", p.endpoint()))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
         );
     };
@@ -177,17 +184,7 @@ async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
             "tooltape: model endpoints take POST\n",
         );
     }
-    let headers = req.headers();
-    let meta = RequestMeta {
-        authorization: headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7),
-        x_api_key: headers.get("x-api-key").is_some_and(|v| !v.is_empty()),
-        anthropic_version: headers
-            .get("anthropic-version")
-            .is_some_and(|v| !v.is_empty()),
-    };
+    let meta = RequestMeta::from_headers(req.headers());
     let body = match read_body(req).await {
         Ok(b) => b,
         Err(response) => return response,

@@ -17,10 +17,10 @@ use std::sync::Arc;
 
 use wiremock::{Request, Respond, ResponseTemplate};
 
-use super::replay::{Replay, Reply, RequestMeta};
+use super::replay::{Replay, Reply};
 use crate::cassette::Cassette;
 use crate::conformance::Finding;
-use crate::provider::Provider;
+use crate::provider::{Provider, RequestMeta};
 
 const SESSION: &str = "default";
 
@@ -55,15 +55,15 @@ impl CassetteResponder {
 impl Respond for CassetteResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let path = request.url.path();
-        let provider = Provider::for_endpoint(path)
+        let Some(provider) = Provider::route(request.method.as_str(), path, request.url.query())
+            .map(|(p, _)| p)
             .or_else(|| self.replay.sessions().first().map(|(_, c)| c.provider()))
-            .unwrap_or(Provider::OpenAiChat);
-        let h = &request.headers;
-        let meta = RequestMeta {
-            authorization: h.get("authorization").is_some(),
-            x_api_key: h.get("x-api-key").is_some(),
-            anthropic_version: h.get("anthropic-version").is_some(),
+        else {
+            return ResponseTemplate::new(404).set_body_string(format!(
+                "tooltape: no route `{path}` and no session to serve"
+            ));
         };
+        let meta = RequestMeta::from_headers(&request.headers);
         match self
             .replay
             .handle_model(Some(SESSION), provider, meta, &request.body)

@@ -6,8 +6,9 @@ mod mock;
 mod replay;
 mod tools;
 
+pub use crate::provider::RequestMeta;
 pub use http::{MAX_BODY, ReplayServer};
 pub use journal::{DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
 pub use mock::CassetteResponder;
-pub use replay::{Replay, Reply, RequestMeta};
+pub use replay::{Replay, Reply};
 pub use tools::ToolReply;

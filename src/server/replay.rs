@@ -16,7 +16,7 @@ use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
 use super::tools::{self, ToolDesk, ToolReply};
 use crate::cassette::{Cassette, ResponseBody};
 use crate::conformance::{self, Finding, RequestContext, SessionContext, SessionRequest, ToolSpan};
-use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection};
+use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta};
 
 /// What the server answers.
 #[derive(Debug, Clone)]
@@ -59,39 +59,6 @@ impl Reply {
         Reply::Json {
             status: status.unwrap_or(reply.status),
             body: Bytes::from(reply.body),
-        }
-    }
-}
-
-/// Which headers a request carried, as far as the providers check them.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RequestMeta {
-    /// `Authorization: Bearer …` (OpenAI).
-    pub authorization: bool,
-    /// `x-api-key` (Anthropic; newer Anthropic SDKs send `Authorization: Bearer` instead,
-    /// which is accepted too).
-    pub x_api_key: bool,
-    /// `anthropic-version` (Anthropic).
-    pub anthropic_version: bool,
-}
-
-impl RequestMeta {
-    /// Every header present (for in-process callers that have no headers to check).
-    #[must_use]
-    pub fn all() -> Self {
-        Self {
-            authorization: true,
-            x_api_key: true,
-            anthropic_version: true,
-        }
-    }
-
-    fn missing(self, provider: Provider) -> Option<&'static str> {
-        match provider {
-            Provider::OpenAiChat if !self.authorization => Some("authorization"),
-            Provider::Anthropic if !self.x_api_key && !self.authorization => Some("x-api-key"),
-            Provider::Anthropic if !self.anthropic_version => Some("anthropic-version"),
-            _ => None,
         }
     }
 }
@@ -226,7 +193,7 @@ impl Replay {
                 },
             )
         });
-        let (id, served) = match self.find_session(session, provider, parsed.as_ref().ok()) {
+        let (id, served) = match self.find_session(session, Some(provider), parsed.as_ref().ok()) {
             Ok(found) => found,
             Err((status, message)) => {
                 return Reply::error(provider, &Rejection::Harness { message }, Some(status));
@@ -257,16 +224,17 @@ impl Replay {
             }));
             return reply;
         }
-        let decoded: Result<DecodedRequest, Malformed> = match (meta.missing(provider), parsed) {
-            (Some(header), _) => Err(Malformed::new(
-                "",
-                MalformedKind::MissingHeader {
-                    header: header.to_owned(),
-                },
-            )),
-            (None, Ok(value)) => provider.decode_request(&value),
-            (None, Err(m)) => Err(m),
-        };
+        let decoded: Result<DecodedRequest, Malformed> =
+            match (provider.codec().missing_header(&meta), parsed) {
+                (Some(header), _) => Err(Malformed::new(
+                    "",
+                    MalformedKind::MissingHeader {
+                        header: header.to_owned(),
+                    },
+                )),
+                (None, Ok(value)) => provider.decode_request(&value),
+                (None, Err(m)) => Err(m),
+            };
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
         let turn = decoded
@@ -310,7 +278,7 @@ impl Replay {
         call_id: Option<&str>,
         body: &[u8],
     ) -> ToolReply {
-        let (id, served) = match self.find_session(session, Provider::OpenAiChat, None) {
+        let (id, served) = match self.find_session(session, None, None) {
             Ok(found) => found,
             Err((status, message)) => return ToolReply::text(status, message),
         };
@@ -359,12 +327,7 @@ impl Replay {
             self.journal.push(entry(0, None));
             futures::future::pending::<()>().await;
         }
-        tokio::time::sleep(crate::reference_loop::simulated_latency(
-            cassette,
-            claim.turn,
-            &claim.call,
-        ))
-        .await;
+        tokio::time::sleep(cassette.latency(claim.turn, &claim.call)).await;
         let reply = match &sim.fails {
             Some(message) => ToolReply::json(500, &serde_json::json!({"error": message})),
             None => match cassette
@@ -383,7 +346,7 @@ impl Replay {
     fn find_session(
         &self,
         session: Option<&str>,
-        provider: Provider,
+        provider: Option<Provider>,
         body: Option<&Value>,
     ) -> Result<(String, Arc<Served>), (u16, String)> {
         let sessions = self
@@ -412,12 +375,13 @@ impl Replay {
                 .ok_or((404, String::new()))?;
             return Ok((id, s));
         }
-        let prompt = body
-            .and_then(|b| provider.decode_request(b).ok())
+        let prompt = provider
+            .zip(body)
+            .and_then(|(p, b)| p.decode_request(b).ok())
             .and_then(|r| r.conversation.first_user_text());
         let candidates: Vec<_> = sessions
             .iter()
-            .filter(|(_, s)| s.cassette.provider() == provider)
+            .filter(|(_, s)| Some(s.cassette.provider()) == provider)
             .filter(|(_, s)| {
                 prompt
                     .as_deref()

@@ -942,13 +942,13 @@ fn mutate(f: &FollowUp, m: Mutation, cassette: &Cassette) -> Option<Mutated> {
         }
         NoApiKey => {
             if openai {
-                meta.authorization = false;
+                meta = meta.without("authorization");
                 (set(["TT011"]), Answer::Rejected(401))
             } else {
                 // Neither key header: newer Anthropic SDKs send `Authorization: Bearer`, which
                 // the server accepts in place of `x-api-key`.
-                meta.x_api_key = false;
-                meta.authorization = false;
+                meta = meta.without("x-api-key");
+                meta = meta.without("authorization");
                 let answer = Answer::Anthropic {
                     status: 401,
                     kind: "authentication_error",
@@ -961,7 +961,7 @@ fn mutate(f: &FollowUp, m: Mutation, cassette: &Cassette) -> Option<Mutated> {
             if openai {
                 return None;
             }
-            meta.anthropic_version = false;
+            meta = meta.without("anthropic-version");
             (
                 set(["TT011"]),
                 anthropic("anthropic-version: header is required".to_owned()),

@@ -84,6 +84,14 @@ impl Codec for Anthropic {
         super::decode_response_sse(events)
     }
 
+    fn json_to_sse(&self, body: &str, _request: &Value) -> Result<Vec<String>, ResponseError> {
+        super::reencode::json_to_sse(body)
+    }
+
+    fn sse_to_json(&self, frames: &[String]) -> Result<String, ResponseError> {
+        super::reencode::sse_to_json(frames)
+    }
+
     fn history(&self, request: &Value) -> Vec<Value> {
         request
             .get("messages")

@@ -40,6 +40,7 @@
 
 mod codec;
 mod encode;
+mod reencode;
 mod rejection;
 mod request;
 mod response;
