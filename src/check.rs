@@ -258,6 +258,7 @@ fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -
         findings,
         timings(cassette, &replay.served_turns(session), &spans),
     );
+    report.notes = replay.served_notes(session);
     let explained = report
         .findings
         .iter()

@@ -73,6 +73,7 @@ pub async fn run(
                 Err(_) => Vec::new(),
             };
             let mut report = CassetteReport::new(cassette, findings, turns);
+            report.notes = server.replay().served_notes(id);
             if let Err(e) = &outcome
                 && report.findings.is_empty()
             {

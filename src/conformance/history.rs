@@ -155,27 +155,6 @@ impl Rule for DivergedConversation {
                 ));
             }
         }
-        let recorded_stream = recorded.response.body.is_stream();
-        if request.stream != recorded_stream {
-            let (asked, has) = if request.stream {
-                ("a stream", "a JSON body")
-            } else {
-                ("a JSON body", "a stream")
-            };
-            let message = format!(
-                "the request asks for {asked}, but turn {} of the cassette was recorded as {has}",
-                turn + 1
-            );
-            let mut f = TT012.finding(
-                Some(turn + 1),
-                message.clone(),
-                "run the loop with the same `stream` setting the cassette was recorded with, or record a cassette with yours",
-            );
-            f.rejection = Some(Rejection::Harness {
-                message: format!("tooltape: cassette `{name}`: {message}"),
-            });
-            out.push(f);
-        }
     }
 }
 

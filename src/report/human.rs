@@ -94,6 +94,9 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
     for t in &c.turns {
         timing(out, t, st);
     }
+    for note in &c.notes {
+        let _ = writeln!(out, "      {} {note}", st.dim("note:"));
+    }
     if let Some(e) = &c.error {
         let _ = writeln!(out, "      {} {e}", st.red("error:"));
     }

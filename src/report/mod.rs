@@ -34,6 +34,10 @@ pub struct CassetteReport {
     pub findings: Vec<Finding>,
     /// Timing figures per model turn that had tool calls.
     pub turns: Vec<TurnTiming>,
+    /// How the cassette was served, where that is worth knowing but judges nothing (e.g. a
+    /// turn re-encoded in the mode the loop asked for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Why the cassette could not be judged fully (the loop under test failed), if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -53,6 +57,7 @@ impl CassetteReport {
             conformant: false,
             findings,
             turns,
+            notes: Vec::new(),
             error: None,
             command: None,
         }

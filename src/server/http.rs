@@ -112,11 +112,10 @@ impl ReplayServer {
         let mut report = crate::report::Report::default();
         for (id, cassette) in self.replay.sessions() {
             let findings = self.replay.findings(&id);
-            report.cassettes.push(crate::report::CassetteReport::new(
-                &cassette,
-                findings,
-                Vec::new(),
-            ));
+            let mut cassette_report =
+                crate::report::CassetteReport::new(&cassette, findings, Vec::new());
+            cassette_report.notes = self.replay.served_notes(&id);
+            report.cassettes.push(cassette_report);
         }
         report.finish(false)
     }

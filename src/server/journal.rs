@@ -24,6 +24,8 @@ pub struct ModelEntry {
     pub status: u16,
     /// Whether a stream was served.
     pub streamed: bool,
+    /// Whether the turn was recorded in the other mode and re-encoded by the codec.
+    pub reencoded: bool,
     /// What the rules found in it.
     pub findings: Vec<Finding>,
     /// What went wrong that is not the loop's conformance (e.g. the wrong provider's endpoint).
@@ -168,6 +170,7 @@ mod tests {
             status: 200,
             streamed: false,
             findings: vec![],
+            reencoded: false,
             note: None,
         })
     }

@@ -71,6 +71,36 @@ struct Served {
 }
 
 impl Served {
+    /// Turn `t` in the mode its recording does not have, encoded by the codec from the
+    /// recorded response (`request` is what the loop sent, for stream options).
+    fn in_other_mode(&self, t: usize, request: Option<&Value>) -> Reply {
+        let codec = self.cassette.provider().codec();
+        let encoded = match &self.cassette.turns[t].response.body {
+            ResponseBody::Json { text } => codec
+                .json_to_sse(text, request.unwrap_or(&Value::Null))
+                .map(|frames| Reply::Sse {
+                    frames: frames.into_iter().map(Bytes::from).collect(),
+                }),
+            ResponseBody::Sse { frames } => codec.sse_to_json(frames).map(|text| Reply::Json {
+                status: 200,
+                body: Bytes::from(text),
+            }),
+        };
+        encoded.unwrap_or_else(|e| {
+            Reply::error(
+                self.cassette.provider(),
+                &Rejection::Harness {
+                    message: format!(
+                        "tooltape: turn {} of cassette `{}` cannot be served in the other mode: {e}",
+                        t + 1,
+                        self.cassette.name()
+                    ),
+                },
+                Some(500),
+            )
+        })
+    }
+
     fn new(cassette: Arc<Cassette>) -> Self {
         let replies = cassette
             .turns
@@ -219,21 +249,22 @@ impl Replay {
                 turn: None,
                 status: reply.status(),
                 streamed: false,
+                reencoded: false,
                 findings: Vec::new(),
                 note: Some(message),
             }));
             return reply;
         }
         let decoded: Result<DecodedRequest, Malformed> =
-            match (provider.codec().missing_header(&meta), parsed) {
+            match (provider.codec().missing_header(&meta), &parsed) {
                 (Some(header), _) => Err(Malformed::new(
                     "",
                     MalformedKind::MissingHeader {
                         header: header.to_owned(),
                     },
                 )),
-                (None, Ok(value)) => provider.decode_request(&value),
-                (None, Err(m)) => Err(m),
+                (None, Ok(value)) => provider.decode_request(value),
+                (None, Err(m)) => Err(m.clone()),
             };
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
@@ -241,13 +272,22 @@ impl Replay {
             .as_ref()
             .ok()
             .map(|r| r.conversation.assistant_turns());
+        let mut reencoded = false;
         let reply = match (&rejection, turn) {
             (Some(r), _) => Reply::error(provider, r, None),
             (None, Some(t)) => {
                 if !served.cassette.calls(t).is_empty() {
                     self.desk.served(&id, t);
                 }
-                served.replies[t].clone()
+                let recorded = &served.replies[t];
+                let asks_stream = decoded.as_ref().is_ok_and(|r| r.stream);
+                match (recorded, asks_stream) {
+                    (Reply::Json { status: 200, .. }, true) | (Reply::Sse { .. }, false) => {
+                        reencoded = true;
+                        served.in_other_mode(t, parsed.as_ref().ok())
+                    }
+                    _ => recorded.clone(),
+                }
             }
             (None, None) => Reply::error(
                 provider,
@@ -263,6 +303,7 @@ impl Replay {
             turn,
             status: reply.status(),
             streamed: matches!(reply, Reply::Sse { .. }),
+            reencoded,
             findings,
             note: None,
         }));
@@ -468,6 +509,33 @@ impl Replay {
                 _ => None,
             })
             .collect()
+    }
+
+    /// What the report should mention about how one session was served: the turns recorded in
+    /// one mode and served in the other (re-encoded by the codec).
+    #[must_use]
+    pub fn served_notes(&self, session: &str) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .journal
+            .session(session)
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Model(m) if m.reencoded => m.turn.map(|t| {
+                    let (asked, recorded) = if m.streamed {
+                        ("a stream", "JSON")
+                    } else {
+                        ("JSON", "a stream")
+                    };
+                    format!(
+                        "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
+                        t + 1
+                    )
+                }),
+                _ => None,
+            })
+            .collect();
+        notes.dedup();
+        notes
     }
 
     /// The notes of one session's requests (problems that are not the loop's conformance).
