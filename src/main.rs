@@ -10,21 +10,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand, ValueEnum};
 use tooltape::cassette::{self, Cassette};
-use tooltape::check::{CheckOptions, check, exit_code};
+use tooltape::check::{CheckOptions, check};
 use tooltape::conformance::RULES;
-use tooltape::report::{CassetteReport, Report, render_human, render_junit};
+use tooltape::report::{CassetteReport, Report, exit, render_human, render_junit};
 use tooltape::run::{RunOptions, run};
 use tooltape::server::{Replay, ReplayServer};
-
-/// Exit codes (a contract, DESIGN §4).
-mod exit {
-    /// Everything conforms.
-    pub const OK: u8 = 0;
-    /// Conformance errors were found.
-    pub const FINDINGS: u8 = 1;
-    /// Usage or input error: a bad cassette, a bad flag.
-    pub const INPUT: u8 = 2;
-}
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -318,20 +308,6 @@ fn emit(output: Option<&PathBuf>, text: &str) -> Result<()> {
     }
 }
 
-fn verdict(report: &Report) -> u8 {
-    if report.is_conformant() {
-        exit::OK
-    } else if report
-        .cassettes
-        .iter()
-        .any(|c| c.error.is_some() && c.findings.is_empty())
-    {
-        exit::INPUT
-    } else {
-        exit::FINDINGS
-    }
-}
-
 async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
     let cassettes = load_all(&args.paths, args.common.filter.as_deref())?;
     let options = RunOptions {
@@ -344,7 +320,7 @@ async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
         .await
         .map_err(|e| input(anyhow!(e).context("cannot start the replay server on loopback")))?;
     emit(args.common.output.as_ref(), &render(&report, &args.common)).map_err(input)?;
-    Ok(verdict(&report))
+    Ok(report.exit_code())
 }
 
 async fn cmd_serve(args: ServeArgs) -> Result<u8, Failure> {
@@ -397,7 +373,7 @@ async fn cmd_serve(args: ServeArgs) -> Result<u8, Failure> {
     }
     let report = report.finish(args.common.profile == Profile::Strict);
     emit(args.common.output.as_ref(), &render(&report, &args.common)).map_err(input)?;
-    Ok(verdict(&report))
+    Ok(report.exit_code())
 }
 
 async fn cmd_check(args: CheckArgs) -> Result<u8, Failure> {
@@ -413,7 +389,7 @@ async fn cmd_check(args: CheckArgs) -> Result<u8, Failure> {
         .await
         .map_err(|e| input(anyhow!(e).context("cannot start the replay server")))?;
     emit(args.common.output.as_ref(), &render(&report, &args.common)).map_err(input)?;
-    Ok(exit_code(&report))
+    Ok(report.exit_code())
 }
 
 fn cmd_validate(args: &ValidateArgs) -> Result<u8, Failure> {

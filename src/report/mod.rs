@@ -5,12 +5,15 @@
 //! "hint"}], "turns": [{"index", "tool_calls", "tool_wall_ms", "ideal_ms", "sequential_ms"}]}]}`.
 
 mod command;
+pub mod exit;
 mod human;
+mod incomplete;
 mod junit;
 mod timing;
 
 pub use command::{CommandRun, CommandStatus};
 pub use human::render_human;
+pub use incomplete::{Culprit, Incomplete};
 pub use junit::render_junit;
 pub use timing::{Span, TurnTiming};
 
@@ -34,9 +37,9 @@ pub struct CassetteReport {
     pub findings: Vec<Finding>,
     /// Timing figures per model turn that had tool calls.
     pub turns: Vec<TurnTiming>,
-    /// Why the cassette could not be judged fully (the loop under test failed), if it could not.
+    /// Why the cassette could not be judged fully, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<Incomplete>,
     /// What the command under test did (`check` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandRun>,
