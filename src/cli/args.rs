@@ -20,6 +20,15 @@ pub enum Format {
     Junit,
 }
 
+/// How a listing (`validate`, `rules`) is written: it has no test cases, so no JUnit.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ListingFormat {
+    /// Readable text.
+    Human,
+    /// JSON.
+    Json,
+}
+
 /// What fails a cassette.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Profile {

@@ -2,7 +2,7 @@
 
 use tooltape::conformance::RULES;
 
-use super::args::Format;
+use super::args::ListingFormat;
 use super::exit::{self, Failure};
 use super::output::emit;
 
@@ -10,12 +10,12 @@ use super::output::emit;
 pub struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
-    format: Format,
+    format: ListingFormat,
 }
 
 pub fn execute(args: &RulesArgs) -> Result<u8, Failure> {
     let text = match args.format {
-        Format::Json | Format::Junit => {
+        ListingFormat::Json => {
             let rules: Vec<_> = RULES
                 .iter()
                 .map(|r| {
@@ -25,7 +25,7 @@ pub fn execute(args: &RulesArgs) -> Result<u8, Failure> {
                 .collect();
             serde_json::to_string_pretty(&rules).unwrap_or_default() + "\n"
         }
-        Format::Human => {
+        ListingFormat::Human => {
             let mut out = String::new();
             for r in RULES {
                 let i = r.info();

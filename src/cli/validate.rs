@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::anyhow;
 use tooltape::cassette::{self, Cassette};
 
-use super::args::Format;
+use super::args::ListingFormat;
 use super::exit::{self, Failure};
 use super::output::emit;
 
@@ -16,7 +16,7 @@ pub struct ValidateArgs {
     paths: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
-    format: Format,
+    format: ListingFormat,
 }
 
 pub fn execute(args: &ValidateArgs) -> Result<u8, Failure> {
@@ -40,12 +40,12 @@ pub fn execute(args: &ValidateArgs) -> Result<u8, Failure> {
         results.push(serde_json::json!({"path": file, "name": name, "ok": problems.is_empty(), "problems": problems}));
     }
     let text = match args.format {
-        Format::Json | Format::Junit => {
+        ListingFormat::Json => {
             serde_json::to_string_pretty(&serde_json::json!({"ok": bad == 0, "cassettes": results}))
                 .unwrap_or_default()
                 + "\n"
         }
-        Format::Human => {
+        ListingFormat::Human => {
             let mut out = String::new();
             for r in &results {
                 let ok = r["ok"].as_bool().unwrap_or(false);

@@ -78,3 +78,22 @@ fn a_bad_flag_value_names_the_accepted_values_and_exits_2() {
     assert_eq!(seen.0, Some(2));
     snapshot("stderr-bad-flag", &seen);
 }
+
+#[test]
+fn junit_is_refused_where_there_is_no_test_case_to_report() {
+    for command in ["validate", "rules"] {
+        let out = tooltape(&[command, "--format", "junit"]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert!(out.stdout.is_empty(), "{command} wrote a report");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("invalid value 'junit' for '--format <FORMAT>'")
+                && stderr.contains("[possible values: human, json]"),
+            "{command}: {stderr}"
+        );
+    }
+    snapshot(
+        "stderr-junit-refused",
+        &stderr_of(&["validate", "--format", "junit"], None),
+    );
+}
