@@ -97,3 +97,17 @@ fn junit_is_refused_where_there_is_no_test_case_to_report() {
         &stderr_of(&["validate", "--format", "junit"], None),
     );
 }
+
+#[test]
+fn a_closed_standard_output_is_not_an_error() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(crate::support::bin())
+        .arg("rules")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
