@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::provider::{DecodedRequest, Provider, sse};
+use crate::provider::{DecodedRequest, Malformed, Provider, ResponseError, sse};
 use crate::transcript::{AssistantTurn, ToolCall, ToolResult};
 
 /// The step between default tool latencies (see [`Cassette::latency`]).
@@ -168,14 +168,18 @@ impl ResponseBody {
     }
 }
 
-/// Why a cassette could not be used.
+/// Why a cassette could not be used: the file, then what is wrong with it.
+///
+/// Like every error of this crate, its message is whole on its own: each level displays the
+/// one below and does not chain it as a `source()`, so a printer that walks the chain shows it
+/// once (`cassette `x.json`: cannot read the file: No such file or directory`). The typed
+/// causes stay reachable through [`CassetteError::kind`].
 #[derive(Debug, Error)]
 #[error("cassette `{}`: {kind}", path.display())]
 pub struct CassetteError {
     /// The file.
     pub path: PathBuf,
     /// What went wrong.
-    #[source]
     pub kind: CassetteErrorKind,
 }
 
@@ -183,20 +187,11 @@ pub struct CassetteError {
 #[derive(Debug, Error)]
 pub enum CassetteErrorKind {
     /// The file could not be read.
-    #[error("cannot read the file")]
-    Io(#[source] std::io::Error),
-    /// The file is not JSON.
-    #[error(
-        "not valid JSON at line {line}, column {column}: {message}; fix the JSON syntax (a truncated file ends early)"
-    )]
-    Syntax {
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// The parser's message.
-        message: String,
-    },
+    #[error("cannot read the file: {0}")]
+    Io(std::io::Error),
+    /// The file is not JSON; the parser's error names the line and column.
+    #[error("not valid JSON: {0}; fix the JSON syntax (a truncated file ends early)")]
+    Syntax(serde_json::Error),
     /// No `tooltape` version field.
     #[error(
         "not a tooltape cassette: the top-level `tooltape` version field is missing (recordings from other tools are converted with `tooltape import`)"
@@ -210,17 +205,23 @@ pub enum CassetteErrorKind {
         /// The version in the file.
         found: u64,
     },
+    /// An older version this build does not know.
+    #[error("at `tooltape`: unknown format version {found}; this tooltape reads {FORMAT_VERSION}")]
+    UnknownVersion {
+        /// The version in the file.
+        found: u64,
+    },
     /// A field does not fit the format.
-    #[error("at `{path}`: {message}")]
+    #[error("at `{path}`: {error}")]
     Format {
         /// JSON path of the field.
         path: String,
         /// What is wrong.
-        message: String,
+        error: serde_json::Error,
     },
     /// A recorded response does not decode with the cassette's provider codec.
     #[error(
-        "interaction {interaction}: the recorded response does not decode as `{provider}`: {message}"
+        "interaction {interaction}: the recorded response does not decode as `{provider}`: {error}"
     )]
     Response {
         /// Interaction index, from 0.
@@ -228,11 +229,11 @@ pub enum CassetteErrorKind {
         /// The provider.
         provider: Provider,
         /// What is wrong.
-        message: String,
+        error: ResponseError,
     },
     /// A recorded request does not decode with the cassette's provider codec.
     #[error(
-        "interaction {interaction}: the recorded request does not decode as `{provider}`: {message}"
+        "interaction {interaction}: the recorded request does not decode as `{provider}`: {error}"
     )]
     Request {
         /// Interaction index, from 0.
@@ -240,7 +241,7 @@ pub enum CassetteErrorKind {
         /// The provider.
         provider: Provider,
         /// What is wrong.
-        message: String,
+        error: Malformed,
     },
     /// The cassette has no interaction.
     #[error("`interactions` is empty: a cassette needs at least one request and response")]
@@ -297,13 +298,8 @@ impl Cassette {
             path: path.to_owned(),
             kind,
         };
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            err(CassetteErrorKind::Syntax {
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })
-        })?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| err(CassetteErrorKind::Syntax(e)))?;
         match value.get("tooltape") {
             None => return Err(err(CassetteErrorKind::NotCassette)),
             Some(Value::Number(n)) => match n.as_u64() {
@@ -318,16 +314,12 @@ impl Cassette {
             let path = e.path().to_string();
             err(CassetteErrorKind::Format {
                 path,
-                message: e.into_inner().to_string(),
+                error: e.into_inner(),
             })
         })?;
         if file.tooltape != FORMAT_VERSION {
-            return Err(err(CassetteErrorKind::Format {
-                path: "tooltape".into(),
-                message: format!(
-                    "unknown format version {}; this tooltape reads {FORMAT_VERSION}",
-                    file.tooltape
-                ),
+            return Err(err(CassetteErrorKind::UnknownVersion {
+                found: file.tooltape,
             }));
         }
         if file.name.is_empty() {
@@ -349,10 +341,10 @@ impl Cassette {
         for (i, interaction) in file.interactions.iter().enumerate() {
             let request = provider
                 .decode_request(&interaction.request.body)
-                .map_err(|e| CassetteErrorKind::Request {
+                .map_err(|error| CassetteErrorKind::Request {
                     interaction: i,
                     provider,
-                    message: e.to_string(),
+                    error,
                 })?;
             let assistant = if (200..300).contains(&interaction.response.status) {
                 let decoded = match &interaction.response.body {
@@ -361,10 +353,10 @@ impl Cassette {
                         provider.decode_response_sse(&sse::parse_frames(frames))
                     }
                 };
-                Some(decoded.map_err(|e| CassetteErrorKind::Response {
+                Some(decoded.map_err(|error| CassetteErrorKind::Response {
                     interaction: i,
                     provider,
-                    message: e.to_string(),
+                    error,
                 })?)
             } else {
                 None

@@ -15,7 +15,9 @@ use serde_json::Value;
 use crate::cassette::Cassette;
 use crate::conformance::{Severity, ToolSpan};
 use crate::provider::Provider;
-use crate::report::{CassetteReport, CommandRun, CommandStatus, Report, Span, TurnTiming};
+use crate::report::{
+    CassetteReport, CommandRun, CommandStatus, Incomplete, Report, Span, TurnTiming,
+};
 use crate::server::{Replay, ReplayServer};
 
 /// Settings of a check.
@@ -42,19 +44,6 @@ impl Default for CheckOptions {
             barrier: Some(Duration::from_secs(1)),
             work_dir: std::env::temp_dir().join(format!("tooltape-check-{}", std::process::id())),
         }
-    }
-}
-
-/// The exit code contract: 3 when a command could not start, timed out, or failed without a
-/// finding that explains it; else 1 when something does not conform; else 0.
-#[must_use]
-pub fn exit_code(report: &Report) -> u8 {
-    if report.cassettes.iter().any(|c| c.error.is_some()) {
-        3
-    } else if report.is_conformant() {
-        0
-    } else {
-        1
     }
 }
 
@@ -281,7 +270,8 @@ fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -
             "the command exited without sending a request to the replay server (does it read OPENAI_BASE_URL / ANTHROPIC_BASE_URL?)".into(),
         ),
         _ => None,
-    };
+    }
+    .map(Incomplete::command);
     report.command = Some(run);
     report
 }

@@ -12,7 +12,8 @@
 //!   endpoints with barrier mode; a bounded journal.
 //! - [`conformance`]: rules with stable ids (TT001–TT015) over the transcript and the journal.
 //! - [`ReferenceLoop`]: the correct agent loop, usable as an oracle.
-//! - [`report`]: human, JSON and JUnit reports; [`run`] and [`check`] drive whole runs.
+//! - [`report`]: human, JSON and JUnit reports, and the exit code a report maps to
+//!   ([`report::exit`]); [`run`] and [`check`] drive whole runs.
 //!
 //! ```
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {

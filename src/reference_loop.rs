@@ -76,17 +76,17 @@ impl Tools for CassetteTools {
     }
 }
 
-/// Why the loop stopped early.
+/// Why the loop stopped early. The message is whole on its own: the cause is displayed, not
+/// chained as a `source()` (see [`crate::cassette::CassetteError`]).
 #[derive(Debug, Error)]
 pub enum LoopError {
     /// The HTTP request failed.
-    #[error("request for turn {turn} failed: {source}")]
+    #[error("request for turn {turn} failed: {error}")]
     Http {
         /// The 1-based turn.
         turn: usize,
         /// The client error.
-        #[source]
-        source: reqwest::Error,
+        error: reqwest::Error,
     },
     /// The server answered with an error status.
     #[error("turn {turn} was rejected with HTTP {status}: {body}")]
@@ -99,13 +99,12 @@ pub enum LoopError {
         body: String,
     },
     /// The response could not be decoded.
-    #[error("the response of turn {turn} does not decode: {source}")]
+    #[error("the response of turn {turn} does not decode: {error}")]
     Decode {
         /// The 1-based turn.
         turn: usize,
         /// What is wrong.
-        #[source]
-        source: ResponseError,
+        error: ResponseError,
     },
     /// The model kept asking for tools.
     #[error("stopped after {0} turns (max-turns guard)")]
@@ -237,7 +236,7 @@ impl ReferenceLoop {
         for (name, value) in codec.client_headers() {
             req = req.header(name, value);
         }
-        let http = |source| LoopError::Http { turn, source };
+        let http = |error| LoopError::Http { turn, error };
         let response = req.send().await.map_err(http)?;
         let status = response.status().as_u16();
         let is_stream = response
@@ -249,7 +248,7 @@ impl ReferenceLoop {
             let body = response.text().await.unwrap_or_default();
             return Err(LoopError::Rejected { turn, status, body });
         }
-        let decode = |source| LoopError::Decode { turn, source };
+        let decode = |error| LoopError::Decode { turn, error };
         if is_stream {
             let mut parser = sse::SseParser::new();
             let mut events = Vec::new();

@@ -8,7 +8,7 @@ use futures::StreamExt;
 
 use crate::cassette::Cassette;
 use crate::reference_loop::{CassetteTools, LoopError, LoopOutcome, ReferenceLoop};
-use crate::report::{CassetteReport, Report, TurnTiming};
+use crate::report::{CassetteReport, Incomplete, Report, TurnTiming};
 use crate::server::{Replay, ReplayServer};
 
 /// Settings of a run.
@@ -77,7 +77,9 @@ pub async fn run(
             if let Err(e) = &outcome
                 && report.findings.is_empty()
             {
-                report.error = Some(format!("the reference loop stopped: {e}"));
+                report.error = Some(Incomplete::cassette(format!(
+                    "the reference loop stopped: {e}"
+                )));
             }
             CassetteRun { report, outcome }
         })

@@ -17,7 +17,7 @@ pub fn render_junit(report: &Report) -> String {
             .collect();
         let status = if let Some(error) = &c.error {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_message(error.clone());
+            s.set_message(error.to_string());
             s.set_type("tooltape.error");
             s
         } else if failing.is_empty() {

@@ -5,12 +5,15 @@
 //! "hint"}], "turns": [{"index", "tool_calls", "tool_wall_ms", "ideal_ms", "sequential_ms"}]}]}`.
 
 mod command;
+pub mod exit;
 mod human;
+mod incomplete;
 mod junit;
 mod timing;
 
 pub use command::{CommandRun, CommandStatus};
 pub use human::render_human;
+pub use incomplete::{Culprit, Incomplete};
 pub use junit::render_junit;
 pub use timing::{Span, TurnTiming};
 
@@ -38,9 +41,9 @@ pub struct CassetteReport {
     /// turn re-encoded in the mode the loop asked for).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// Why the cassette could not be judged fully (the loop under test failed), if it could not.
+    /// Why the cassette could not be judged fully, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<Incomplete>,
     /// What the command under test did (`check` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandRun>,

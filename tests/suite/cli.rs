@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::support::{bin, root};
 
-fn tooltape(args: &[&str]) -> std::process::Output {
+/// Runs the binary in the repository root, without colour.
+pub(crate) fn tooltape(args: &[&str]) -> std::process::Output {
     Command::new(bin())
         .args(args)
         .current_dir(root())

@@ -13,5 +13,6 @@ mod report;
 mod roundtrip;
 mod serve;
 mod snapshots;
+mod stderr;
 mod support;
 mod tools;

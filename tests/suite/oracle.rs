@@ -244,6 +244,9 @@ enum Answer {
     /// tooltape's own refusal (the conversation left the cassette): status 400, a message
     /// starting with `tooltape:`.
     Harness,
+    /// The recorded turn in the other mode (`stream`: the request asked for a stream): status
+    /// 200 and a body that decodes to the same turn as the recording.
+    Reencoded { provider: Provider, stream: bool },
     /// The real API's answer is not known (no captured text): not asserted.
     Unknown,
 }
@@ -338,6 +341,23 @@ fn check_answer(answer: &Answer, status: u16, body: &[u8], served: &[u8]) -> Res
         Answer::Served => Err(format!(
             "expected the recorded response, got {status}: {text}"
         )),
+        Answer::Reencoded { provider, stream } => {
+            let decode = |bytes: &[u8], stream: bool| {
+                let text = String::from_utf8_lossy(bytes);
+                if stream {
+                    let frames = tooltape::provider::sse::split_frames(&text);
+                    provider.decode_response_sse(&tooltape::provider::sse::parse_frames(&frames))
+                } else {
+                    provider.decode_response_json(&text)
+                }
+            };
+            match (status, decode(body, *stream), decode(served, !*stream)) {
+                (200, Ok(got), Ok(recorded)) if got.same_as(&recorded) => Ok(()),
+                _ => Err(format!(
+                    "expected the recorded turn re-encoded (stream: {stream}), got {status}: {text}"
+                )),
+            }
+        }
         Answer::OpenAi {
             message,
             param,
@@ -928,7 +948,13 @@ fn mutate(f: &FollowUp, m: Mutation, cassette: &Cassette) -> Option<Mutated> {
         FlipStream => {
             let stream = body["stream"].as_bool().unwrap_or(false);
             body["stream"] = json!(!stream);
-            (set(["TT012"]), Answer::Harness)
+            (
+                set([]),
+                Answer::Reencoded {
+                    provider: f.provider,
+                    stream: !stream,
+                },
+            )
         }
         NotJson => {
             let mut text = serde_json::to_vec(&body).ok()?;

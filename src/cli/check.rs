@@ -1,0 +1,76 @@
+//! `tooltape check`: the user's loop once per cassette against the replay server, judged.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use tooltape::check::{CheckOptions, check};
+
+use super::args::Common;
+use super::exit::Failure;
+use super::output::write_report;
+
+pub const CHECK_HELP: &str = "\
+The command runs once per cassette with this environment:
+  OPENAI_BASE_URL      http://127.0.0.1:PORT/s/SESSION/v1   (the openai SDK reads it)
+  ANTHROPIC_BASE_URL   http://127.0.0.1:PORT/s/SESSION      (the anthropic SDK reads it)
+  OPENAI_API_KEY, ANTHROPIC_API_KEY   placeholders
+  TOOLTAPE_URL         the session root
+  TOOLTAPE_TOOLS_URL   POST {TOOLTAPE_TOOLS_URL}/{tool} with the call's arguments as JSON
+                       (header tooltape-call-id: <id>) runs the simulated tool: 200 with the
+                       result, 500 when the tool fails
+  TOOLTAPE_CASSETTE    the cassette's name
+  TOOLTAPE_PROMPT      the first user message to send
+  TOOLTAPE_TOOLS_FILE  a JSON file with the recorded tools array, as the provider takes it
+  TOOLTAPE_MESSAGES_FILE  a JSON file with the recorded first request's messages array
+  TOOLTAPE_SEQUENTIAL_TOOLS  comma-separated tools with side effects: run their calls one at
+                       a time, in call order (TT015)
+  TOOLTAPE_PROVIDER, TOOLTAPE_STREAM   openai-chat|anthropic, true|false
+
+Barrier mode (default): a tool reply is held until every independent call of its turn has
+arrived, or --barrier-grace passes. A concurrent loop waits about one latency; a loop that runs
+tools one after another is caught (TT008) whatever the machine's load.
+
+Examples:
+  tooltape check fixtures/openai-chat -- python my_loop.py
+  tooltape check fixtures/anthropic -j 4 --format junit --output tooltape.xml -- node loop.js";
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Cassette files or folders (searched recursively for *.json).
+    #[arg(default_value = "fixtures")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+    /// How many cassettes run at once (each in its own session).
+    #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N")]
+    jobs: usize,
+    /// Seconds one run of the command may take before it is killed.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+    /// Do not hold tool replies at a barrier (timing is then judged by interval overlap).
+    #[arg(long)]
+    no_barrier: bool,
+    /// How long a tool reply waits for the turn's other calls, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    barrier_grace: u64,
+    /// The agent loop to run, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
+    let cassettes = args.common.load(&args.paths)?;
+    let options = CheckOptions {
+        jobs: args.jobs,
+        strict: args.common.strict(),
+        timeout: Duration::from_secs(args.timeout),
+        barrier: (!args.no_barrier).then(|| Duration::from_millis(args.barrier_grace)),
+        ..CheckOptions::default()
+    };
+    let report = check(cassettes, &args.command, &options)
+        .await
+        .map_err(|e| Failure::input(anyhow!(e).context("cannot start the replay server")))?;
+    write_report(&report, &args.common).map_err(Failure::input)?;
+    Ok(report.exit_code())
+}

@@ -1,0 +1,15 @@
+//! The `tooltape` command line: one module per subcommand, the flags they share, how reports
+//! are written, and how the process exits.
+
+mod app;
+mod args;
+mod check;
+mod exit;
+mod output;
+mod rules;
+mod run;
+mod schema;
+mod serve;
+mod validate;
+
+pub use app::main;

@@ -1,0 +1,73 @@
+//! `tooltape validate`: lint cassettes without replaying them.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use tooltape::cassette::{self, Cassette};
+
+use super::args::ListingFormat;
+use super::exit::{self, Failure};
+use super::output::emit;
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Cassette files or folders (searched recursively for *.json).
+    #[arg(default_value = "fixtures")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: ListingFormat,
+}
+
+pub fn execute(args: &ValidateArgs) -> Result<u8, Failure> {
+    let files = cassette::discover(&args.paths).map_err(Failure::input)?;
+    let mut results = Vec::new();
+    let mut bad = 0;
+    for file in &files {
+        let (name, problems) = match Cassette::load(file) {
+            Ok(c) => (
+                c.name().to_owned(),
+                c.lint()
+                    .into_iter()
+                    .map(|l| format!("interaction {}: {}", l.interaction, l.message))
+                    .collect::<Vec<_>>(),
+            ),
+            Err(e) => (file.display().to_string(), vec![e.kind.to_string()]),
+        };
+        if !problems.is_empty() {
+            bad += 1;
+        }
+        results.push(serde_json::json!({"path": file, "name": name, "ok": problems.is_empty(), "problems": problems}));
+    }
+    let text = match args.format {
+        ListingFormat::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({"ok": bad == 0, "cassettes": results}))
+                .unwrap_or_default()
+                + "\n"
+        }
+        ListingFormat::Human => {
+            let mut out = String::new();
+            for r in &results {
+                let ok = r["ok"].as_bool().unwrap_or(false);
+                out.push_str(&format!(
+                    "{}  {}\n",
+                    if ok { "ok  " } else { "FAIL" },
+                    r["path"].as_str().unwrap_or_default()
+                ));
+                for p in r["problems"].as_array().into_iter().flatten() {
+                    out.push_str(&format!("      {}\n", p.as_str().unwrap_or_default()));
+                }
+            }
+            out.push_str(&format!(
+                "\n{} cassettes, {bad} with problems\n",
+                results.len()
+            ));
+            out
+        }
+    };
+    emit(None, &text).map_err(Failure::input)?;
+    if files.is_empty() {
+        return Err(Failure::input(anyhow!("no cassette found")));
+    }
+    Ok(if bad == 0 { exit::OK } else { exit::INPUT })
+}
