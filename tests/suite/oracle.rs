@@ -21,7 +21,7 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
 
 use crate::generators::{Generated, any_cassette, config};
-use crate::support::{fixture_files, load, load_path};
+use crate::support::{fixture_files, load, load_path, snapshot_settings};
 
 // ---------------------------------------------------------------------------------------------
 // The positive oracle: the reference loop
@@ -1626,12 +1626,6 @@ fn every_rules_finding_renders_in_the_human_and_json_reports() {
             render_human(&report, false),
             report.to_json()
         );
-        insta::with_settings!({
-            snapshot_path => "../../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!(format!("rule-{id}"), rendered);
-        });
+        snapshot_settings().bind(|| insta::assert_snapshot!(format!("rule-{id}"), rendered));
     }
 }

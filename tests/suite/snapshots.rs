@@ -3,7 +3,7 @@
 use serde_json::json;
 use tooltape::run::{RunOptions, run};
 
-use crate::support::load_path;
+use crate::support::{load_path, snapshot_settings};
 
 #[test]
 fn reference_loop_transcript_per_fixture() {
@@ -32,12 +32,6 @@ fn reference_loop_transcript_per_fixture() {
             "final_text": outcome.final_text,
             "findings": run.report.findings,
         });
-        insta::with_settings!({
-            snapshot_path => "../../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_json_snapshot!(transcript);
-        });
+        snapshot_settings().bind(|| insta::assert_json_snapshot!(transcript));
     });
 }
