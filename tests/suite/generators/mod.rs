@@ -27,6 +27,6 @@ mod openai_chat;
 mod spec;
 mod text;
 
-pub use generated::Generated;
+pub use generated::{Generated, WRITERS};
 pub use spec::{Layout, any_cassette, config};
 pub use text::{content_text, write_json};
