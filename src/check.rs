@@ -13,7 +13,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::cassette::Cassette;
-use crate::conformance::{Severity, ToolSpan};
+use crate::conformance::Severity;
 use crate::provider::Provider;
 use crate::report::{
     CassetteReport, CommandRun, CommandStatus, Incomplete, Report, Span, TurnTiming,
@@ -277,7 +277,7 @@ fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -
 }
 
 /// Timing figures per served turn with calls, from the tool endpoint spans.
-fn timings(cassette: &Cassette, served: &[usize], spans: &[ToolSpan]) -> Vec<TurnTiming> {
+fn timings(cassette: &Cassette, served: &[usize], spans: &[Span]) -> Vec<TurnTiming> {
     let mut turns: Vec<usize> = served
         .iter()
         .copied()
@@ -289,16 +289,7 @@ fn timings(cassette: &Cassette, served: &[usize], spans: &[ToolSpan]) -> Vec<Tur
         .into_iter()
         .map(|t| {
             let calls = cassette.calls(t);
-            let mut turn_spans: Vec<Span> = spans
-                .iter()
-                .filter(|s| s.turn == t)
-                .map(|s| Span {
-                    call_id: s.call_id.clone(),
-                    name: s.name.clone(),
-                    start_ms: s.start_ms,
-                    end_ms: s.end_ms.unwrap_or(s.start_ms),
-                })
-                .collect();
+            let mut turn_spans: Vec<Span> = spans.iter().filter(|s| s.turn == t).cloned().collect();
             turn_spans.sort_by_key(|s| calls.iter().position(|c| c.id == s.call_id));
             let base = turn_spans
                 .iter()
@@ -306,7 +297,7 @@ fn timings(cassette: &Cassette, served: &[usize], spans: &[ToolSpan]) -> Vec<Tur
                 .fold(f64::INFINITY, f64::min);
             for s in &mut turn_spans {
                 s.start_ms -= base;
-                s.end_ms -= base;
+                s.end_ms = s.end_ms.map(|end| end - base);
             }
             TurnTiming::from_spans(t + 1, calls.len(), turn_spans)
         })

@@ -38,6 +38,7 @@ pub mod reference_loop;
 pub mod report;
 pub mod run;
 pub mod server;
+pub mod span;
 pub mod transcript;
 
 pub use cassette::Cassette;

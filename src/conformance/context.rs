@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use super::pairing::{self, Issue};
 use crate::cassette::Cassette;
 use crate::provider::{DecodedRequest, Facts, Malformed, Rejection};
+use crate::span::Span;
 use crate::transcript::{Conversation, Role, ToolResult};
 
 /// One request to a model endpoint, decoded or not.
@@ -114,7 +115,7 @@ pub struct SessionContext<'a> {
     /// Every model request of the session, in arrival order.
     pub requests: Vec<SessionRequest>,
     /// The tool calls made through the tool endpoints, in arrival order.
-    pub tool_spans: Vec<ToolSpan>,
+    pub tool_spans: Vec<Span>,
     /// Whether the tool endpoints held replies at a barrier.
     pub barrier: bool,
 }
@@ -136,32 +137,6 @@ impl SessionContext<'_> {
         let last = self.requests.last()?;
         let turn = last.turn.filter(|_| last.served)?;
         (!self.cassette.calls(turn).is_empty()).then_some(turn)
-    }
-}
-
-/// One call of a tool endpoint, as the timing rules see it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolSpan {
-    /// The 0-based response index whose call it matched.
-    pub turn: usize,
-    /// The call id.
-    pub call_id: String,
-    /// The tool name.
-    pub name: String,
-    /// Arrival, ms.
-    pub start_ms: f64,
-    /// Reply, ms; `None` if the tool never answered.
-    pub end_ms: Option<f64>,
-    /// Whether the barrier's grace period ran out while this call waited.
-    pub barrier_timed_out: bool,
-}
-
-impl ToolSpan {
-    /// Whether two spans overlap in time (an unfinished span lasts forever).
-    #[must_use]
-    pub fn overlaps(&self, other: &ToolSpan) -> bool {
-        let end = |s: &ToolSpan| s.end_ms.unwrap_or(f64::INFINITY);
-        self.start_ms < end(other) && other.start_ms < end(self)
     }
 }
 

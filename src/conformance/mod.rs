@@ -14,7 +14,6 @@ mod rule;
 mod timing;
 
 pub use catalogue::{RULES, judge_request, judge_session, rule};
-pub use context::{RequestContext, SessionContext, SessionRequest, ToolSpan};
+pub use context::{RequestContext, SessionContext, SessionRequest};
 pub use finding::{Finding, Severity};
 pub use rule::{Rule, RuleInfo};
-pub use timing::timeline;

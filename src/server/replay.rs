@@ -15,8 +15,9 @@ use serde_json::Value;
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
 use super::tools::{self, ToolDesk, ToolReply};
 use crate::cassette::{Cassette, ResponseBody};
-use crate::conformance::{self, Finding, RequestContext, SessionContext, SessionRequest, ToolSpan};
+use crate::conformance::{self, Finding, RequestContext, SessionContext, SessionRequest};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta};
+use crate::span::Span;
 
 /// What the server answers.
 #[derive(Debug, Clone)]
@@ -493,12 +494,12 @@ impl Replay {
 
     /// The tool endpoint calls of one session (first call of each id), oldest first.
     #[must_use]
-    pub fn tool_spans(&self, session: &str) -> Vec<ToolSpan> {
+    pub fn tool_spans(&self, session: &str) -> Vec<Span> {
         self.journal
             .session(session)
             .into_iter()
             .filter_map(|e| match e {
-                Entry::Tool(t) if !t.repeat => Some(ToolSpan {
+                Entry::Tool(t) if !t.repeat => Some(Span {
                     turn: t.turn,
                     call_id: t.call_id,
                     name: t.name,

@@ -95,7 +95,7 @@ fn check_outcome(generated: &Generated, outcome: &LoopOutcome) -> Result<(), Tes
             .fold(f64::INFINITY, f64::min);
         let end = spans
             .iter()
-            .map(|s| s.end_ms)
+            .map(|s| s.end_ms.expect("the reference loop's spans end"))
             .fold(f64::NEG_INFINITY, f64::max);
         let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
         prop_assert!(
@@ -110,7 +110,10 @@ fn check_outcome(generated: &Generated, outcome: &LoopOutcome) -> Result<(), Tes
         for (i, (span, call)) in spans.iter().zip(&turn.calls).enumerate() {
             prop_assert_eq!(&span.call_id, &call.id);
             prop_assert!(
-                close(span.end_ms - span.start_ms, ms(generated.latency(t, i))),
+                close(
+                    span.end_ms.unwrap() - span.start_ms,
+                    ms(generated.latency(t, i))
+                ),
                 "{:?}",
                 span
             );
@@ -123,7 +126,7 @@ fn check_outcome(generated: &Generated, outcome: &LoopOutcome) -> Result<(), Tes
                     span.start_ms,
                     chain
                 );
-                chain = span.end_ms;
+                chain = span.end_ms.unwrap();
             } else {
                 prop_assert!(
                     close(span.start_ms, start),

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use tooltape::Cassette;
-use tooltape::conformance::{Finding, RULES, SessionContext, SessionRequest, ToolSpan};
+use tooltape::conformance::{Finding, RULES, SessionContext, SessionRequest};
 use tooltape::report::{CassetteReport, Report, render_human};
+use tooltape::span::Span;
 
 use super::mutation::{FollowUp, Mutation, fixture_mutations, judge_findings, mutate};
 use super::sessions::{FAILING, PARALLEL2, SEQUENTIAL, rules_of, session_scenarios};
@@ -54,7 +55,7 @@ fn session_example(
         requests,
         tool_spans: spans
             .iter()
-            .map(|&(i, start_ms, end_ms)| ToolSpan {
+            .map(|&(i, start_ms, end_ms)| Span {
                 turn: 0,
                 call_id: calls[i].id.clone(),
                 name: calls[i].name.clone(),
