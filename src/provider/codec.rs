@@ -69,15 +69,34 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// The stream does not decode.
     fn sse_to_json(&self, frames: &[String]) -> Result<String, ResponseError>;
 
-    /// The wire messages (or input items) a request body carries, in order.
-    fn history(&self, request: &Value) -> Vec<Value>;
+    /// The wire messages (or input items) a request body carries, in order: by default the
+    /// array in the field [`Facts::history_field`] names.
+    fn history(&self, request: &Value) -> Vec<Value> {
+        request
+            .get(self.facts().history_field)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
 
     /// `request` with its history replaced by `history`: how the reference loop builds each
     /// follow-up from the recorded first request.
-    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value;
+    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value {
+        let mut body = request.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert(self.facts().history_field.into(), Value::Array(history));
+        }
+        body
+    }
 
-    /// The tool definitions a request declares, in the provider's own format.
-    fn tool_definitions(&self, request: &Value) -> Value;
+    /// The tool definitions a request declares, in the provider's own format: by default its
+    /// `tools` array.
+    fn tool_definitions(&self, request: &Value) -> Value {
+        request
+            .get("tools")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()))
+    }
 
     /// The wire message that echoes an assistant turn back, exactly as served.
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value;
@@ -222,6 +241,8 @@ pub struct Facts {
     pub env: Env,
     /// Texts the rules use in findings.
     pub texts: Texts,
+    /// The request field that holds the conversation (`messages`).
+    pub history_field: &'static str,
     /// The smallest valid request as JSON text, whose history [`Codec::decode_messages`]
     /// replaces.
     pub minimal_request: &'static str,

@@ -32,6 +32,7 @@ static FACTS: Facts = Facts {
         misplaced_at,
         place_results: "put every `tool` message directly after the assistant message with the calls, with no user, system or assistant message in between",
     },
+    history_field: "messages",
     minimal_request: r#"{"model": "m", "messages": []}"#,
 };
 
@@ -80,29 +81,6 @@ impl Codec for OpenAiChat {
 
     fn sse_to_json(&self, frames: &[String]) -> Result<String, ResponseError> {
         super::reencode::sse_to_json(frames)
-    }
-
-    fn history(&self, request: &Value) -> Vec<Value> {
-        request
-            .get("messages")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value {
-        let mut body = request.clone();
-        if let Some(fields) = body.as_object_mut() {
-            fields.insert("messages".into(), Value::Array(history));
-        }
-        body
-    }
-
-    fn tool_definitions(&self, request: &Value) -> Value {
-        request
-            .get("tools")
-            .cloned()
-            .unwrap_or(Value::Array(Vec::new()))
     }
 
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
