@@ -3,6 +3,7 @@
 use crate::provider::Rejection;
 
 use super::context::{RequestContext, SessionContext};
+use super::endpoint::UnsupportedEndpoint;
 use super::finding::Finding;
 use super::history::{
     AbandonedToolCalls, AlteredAssistantTurn, DivergedConversation, MalformedRequest, RunawayLoop,
@@ -31,6 +32,7 @@ pub const RULES: &[&dyn Rule] = &[
     &AbandonedToolCalls,
     &RunawayLoop,
     &UnorderedSideEffects,
+    &UnsupportedEndpoint,
 ];
 
 /// Looks a rule up by id.

@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use super::echo::{self, Echoes};
 use super::pairing::{self, Issue};
 use crate::cassette::Cassette;
 use crate::provider::{DecodedRequest, Facts, Malformed, Rejection};
@@ -17,6 +18,7 @@ pub struct RequestContext<'a> {
     pub decoded: &'a Result<DecodedRequest, Malformed>,
     pairing: OnceLock<Vec<Issue>>,
     answers: OnceLock<Vec<TurnAnswers<'a>>>,
+    echoes: OnceLock<Echoes>,
 }
 
 /// The results that answer one assistant turn's calls, in request order.
@@ -51,6 +53,7 @@ impl<'a> RequestContext<'a> {
             decoded,
             pairing: OnceLock::new(),
             answers: OnceLock::new(),
+            echoes: OnceLock::new(),
         }
     }
 
@@ -80,11 +83,20 @@ impl<'a> RequestContext<'a> {
         })
     }
 
+    /// Which served turn each assistant message echoes, and the response the request asks
+    /// for, computed once per request.
+    pub fn echoes(&self) -> &Echoes {
+        self.echoes.get_or_init(|| match self.request() {
+            Some(r) => echo::echoes(self.cassette, &r.conversation),
+            None => Echoes::default(),
+        })
+    }
+
     /// For each assistant turn with calls, the results that answer them (ids the turn did not
     /// serve are left to the pairing rules), computed once per request.
     pub fn answers(&self) -> &[TurnAnswers<'a>] {
         self.answers.get_or_init(|| match self.request() {
-            Some(r) => answers(self.cassette, &r.conversation),
+            Some(r) => answers(self.cassette, &r.conversation, self.echoes()),
             None => Vec::new(),
         })
     }
@@ -118,6 +130,17 @@ pub struct SessionContext<'a> {
     pub tool_spans: Vec<Span>,
     /// Whether the tool endpoints held replies at a barrier.
     pub barrier: bool,
+    /// Requests to routes tooltape does not serve, in arrival order.
+    pub unsupported: Vec<UnsupportedRoute>,
+}
+
+/// A request to a route no codec serves, with what to tell the loop.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnsupportedRoute {
+    /// The method and path (below any session prefix), e.g. `POST /v1/responses`.
+    pub route: String,
+    /// The route that is served and the base URL to use.
+    pub advice: String,
 }
 
 /// One model request of a session, as the session rules see it.
@@ -140,10 +163,14 @@ impl SessionContext<'_> {
     }
 }
 
-fn answers<'a>(cassette: &Cassette, conversation: &'a Conversation) -> Vec<TurnAnswers<'a>> {
+fn answers<'a>(
+    cassette: &Cassette,
+    conversation: &'a Conversation,
+    echoes: &Echoes,
+) -> Vec<TurnAnswers<'a>> {
     let messages = &conversation.messages;
-    let mut out = Vec::new();
-    for (t, a) in conversation.assistant_indices().enumerate() {
+    let mut out: Vec<TurnAnswers<'a>> = Vec::new();
+    for &(a, t) in &echoes.messages {
         if messages[a].tool_calls().next().is_none() {
             continue;
         }
@@ -169,7 +196,10 @@ fn answers<'a>(cassette: &Cassette, conversation: &'a Conversation) -> Vec<TurnA
                 }
             }
         }
-        out.push(TurnAnswers { turn: t + 1, found });
+        match out.last_mut().filter(|last| last.turn == t + 1) {
+            Some(last) => last.found.extend(found),
+            None => out.push(TurnAnswers { turn: t + 1, found }),
+        }
     }
     out
 }

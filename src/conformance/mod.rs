@@ -6,6 +6,8 @@
 
 mod catalogue;
 mod context;
+pub mod echo;
+mod endpoint;
 mod finding;
 mod history;
 pub mod pairing;
@@ -14,6 +16,6 @@ mod rule;
 mod timing;
 
 pub use catalogue::{RULES, judge_request, judge_session, rule};
-pub use context::{RequestContext, SessionContext, SessionRequest};
+pub use context::{RequestContext, SessionContext, SessionRequest, UnsupportedRoute};
 pub use finding::{Finding, Severity};
 pub use rule::{Rule, RuleInfo};

@@ -29,6 +29,12 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// without its `?`), and what the route itself says about the request.
     fn route(&self, method: &str, path: &str, query: Option<&str>) -> Option<Route>;
 
+    /// What to tell a loop that sent `method path` (no route of any codec) when the path looks
+    /// like this provider's API: the route that is served and the base URL to use (`root` is
+    /// the server or session root the loop reached). `None` when the path is not this
+    /// provider's.
+    fn advise(&self, path: &str, root: &str) -> Option<String>;
+
     /// The first header (or credential) the provider requires that `meta` lacks.
     fn missing_header(&self, meta: &RequestMeta) -> Option<&'static str>;
 

@@ -165,17 +165,21 @@ async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
     let Some((provider, _route)) = Provider::route(req.method().as_str(), rest, req.uri().query())
         .or_else(|| Provider::route("POST", rest, req.uri().query()))
     else {
-        return text(
-            StatusCode::NOT_FOUND,
-            &format!(
-                "tooltape: no route `{rest}`; model endpoints are {} (optionally below /s/{{session}})\n",
-                Provider::ALL
-                    .iter()
-                    .map(|p| format!("POST {}", p.endpoint()))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            ),
-        );
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let root = match &session {
+            Some(s) => format!("http://{host}/s/{s}"),
+            None => format!("http://{host}"),
+        };
+        return respond(replay.handle_unsupported(
+            session.as_deref(),
+            req.method().as_str(),
+            rest,
+            &root,
+        ));
     };
     if req.method() != Method::POST {
         return text(

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use crate::conformance::Finding;
+use crate::conformance::{Finding, UnsupportedRoute};
 
 /// The default number of entries kept; older ones are dropped and counted.
 pub const DEFAULT_CAPACITY: usize = 100_000;
@@ -26,6 +26,9 @@ pub struct ModelEntry {
     pub streamed: bool,
     /// Whether the turn was recorded in the other mode and re-encoded by the codec.
     pub reencoded: bool,
+    /// A request to a route tooltape does not serve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<UnsupportedRoute>,
     /// What the rules found in it.
     pub findings: Vec<Finding>,
     /// What went wrong that is not the loop's conformance (e.g. the wrong provider's endpoint).
@@ -171,6 +174,7 @@ mod tests {
             streamed: false,
             findings: vec![],
             reencoded: false,
+            unsupported: None,
             note: None,
         })
     }

@@ -15,7 +15,9 @@ use serde_json::Value;
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
 use super::tools::{self, ToolDesk, ToolReply};
 use crate::cassette::{Cassette, ResponseBody};
-use crate::conformance::{self, Finding, RequestContext, SessionContext, SessionRequest};
+use crate::conformance::{
+    self, Finding, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
+};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta};
 use crate::span::Span;
 
@@ -251,6 +253,7 @@ impl Replay {
                 status: reply.status(),
                 streamed: false,
                 reencoded: false,
+                unsupported: None,
                 findings: Vec::new(),
                 note: Some(message),
             }));
@@ -269,10 +272,7 @@ impl Replay {
             };
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
-        let turn = decoded
-            .as_ref()
-            .ok()
-            .map(|r| r.conversation.assistant_turns());
+        let turn = decoded.as_ref().ok().map(|_| cx.echoes().next);
         let mut reencoded = false;
         let reply = match (&rejection, turn) {
             (Some(r), _) => Reply::error(provider, r, None),
@@ -305,9 +305,64 @@ impl Replay {
             status: reply.status(),
             streamed: matches!(reply, Reply::Sse { .. }),
             reencoded,
+            unsupported: None,
             findings,
             note: None,
         }));
+        reply
+    }
+
+    /// Handles a request to a route no codec serves: answers 404 with a JSON error in the
+    /// shape of the provider whose API the path looks like (else OpenAI's), naming the route
+    /// that is served and the base URL to use, and journals a `POST` for TT016. `root` is the server
+    /// (or session) root the loop reached, e.g. `http://127.0.0.1:8089/s/name`.
+    pub fn handle_unsupported(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        path: &str,
+        root: &str,
+    ) -> Reply {
+        let (provider, advice) = Provider::advise(path, root).unwrap_or_else(|| {
+            let served: Vec<String> = Provider::ALL
+                .iter()
+                .map(|p| format!("POST {}", p.endpoint()))
+                .collect();
+            (
+                Provider::ALL[0],
+                format!("tooltape serves {} below `{root}`", served.join(" and ")),
+            )
+        });
+        let route = format!("{method} {path}");
+        let message = format!("tooltape: no route `{route}`: {advice}");
+        let reply = Reply::error(
+            provider,
+            &Rejection::Harness {
+                message: message.clone(),
+            },
+            Some(404),
+        );
+        let session = match session {
+            _ if method != "POST" => None,
+            Some(s) => Some(s.to_owned()),
+            None => {
+                let sessions = self.sessions();
+                (sessions.len() == 1).then(|| sessions[0].0.clone())
+            }
+        };
+        if let Some(session) = session {
+            self.journal.push(Entry::Model(ModelEntry {
+                session,
+                at_ms: self.now_ms(),
+                turn: None,
+                status: reply.status(),
+                streamed: false,
+                reencoded: false,
+                unsupported: Some(UnsupportedRoute { route, advice }),
+                findings: Vec::new(),
+                note: Some(message),
+            }));
+        }
         reply
     }
 
@@ -456,8 +511,13 @@ impl Replay {
         drop(sessions);
         let mut findings: Vec<Finding> = Vec::new();
         let mut requests = Vec::new();
+        let mut unsupported = Vec::new();
         for entry in self.journal.session(session) {
             if let Entry::Model(m) = entry {
+                if let Some(u) = m.unsupported {
+                    unsupported.push(u);
+                    continue;
+                }
                 requests.push(SessionRequest {
                     turn: m.turn,
                     served: m.status == 200,
@@ -474,6 +534,7 @@ impl Replay {
             requests,
             tool_spans: self.tool_spans(session),
             barrier: self.barrier.is_some(),
+            unsupported,
         };
         findings.extend(conformance::judge_session(&cx));
         findings

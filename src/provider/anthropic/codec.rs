@@ -33,7 +33,7 @@ static FACTS: Facts = Facts {
         place_results: "put all `tool_result` blocks first in the one user message that follows the assistant message; text goes after them",
     },
     history_field: "messages",
-    minimal_request: r#"{"model": "m", "max_tokens": 1, "messages": []}"#,
+    minimal_request: r#"{"model": "m", "max_tokens": 1, "tools": [{"name": "t", "input_schema": {"type": "object"}}], "messages": []}"#,
 };
 
 fn misplaced_at(message: usize, block: usize) -> String {
@@ -53,6 +53,14 @@ impl Codec for Anthropic {
 
     fn route(&self, method: &str, path: &str, _query: Option<&str>) -> Option<Route> {
         (method == "POST" && path == ENDPOINT).then(Route::default)
+    }
+
+    fn advise(&self, path: &str, root: &str) -> Option<String> {
+        (path.ends_with("/messages") || path.contains("/messages/")).then(|| {
+            format!(
+                "`{path}` is not where the Messages API is served (POST {ENDPOINT}): set ANTHROPIC_BASE_URL (or the SDK's base_url) to `{root}`, without /v1: the SDK appends /v1/messages"
+            )
+        })
     }
 
     /// Newer SDKs send `Authorization: Bearer` instead of `x-api-key`; both are accepted.

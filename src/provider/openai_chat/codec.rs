@@ -55,6 +55,27 @@ impl Codec for OpenAiChat {
         (method == "POST" && path == ENDPOINT).then(Route::default)
     }
 
+    fn advise(&self, path: &str, root: &str) -> Option<String> {
+        let base = format!("{root}/v1");
+        if path.ends_with("/chat/completions") {
+            return Some(format!(
+                "`{path}` is not where the Chat Completions API is served: set OPENAI_BASE_URL (or the SDK's base_url) to `{base}`, which the SDK extends with /chat/completions"
+            ));
+        }
+        let api = [
+            "/responses",
+            "/completions",
+            "/embeddings",
+            "/assistants",
+            "/threads",
+        ]
+        .into_iter()
+        .find(|api| path.ends_with(api) || path.contains(&format!("{api}/")))?;
+        Some(format!(
+            "tooltape does not serve the OpenAI `{api}` API (`{path}`); it serves Chat Completions at POST {ENDPOINT}: point the loop's OpenAI client at `{base}` and use chat completions"
+        ))
+    }
+
     fn missing_header(&self, meta: &RequestMeta) -> Option<&'static str> {
         (!meta.has("authorization")).then_some("authorization")
     }

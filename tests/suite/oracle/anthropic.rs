@@ -260,6 +260,12 @@ impl Mutator for Anthropic {
                 result(body, a, i)["tool_use_id"] = json!(FRESH_ID);
                 (set(["TT006"]), Answer::Served)
             }
+            RenameEchoedCall(i) => {
+                let i = i % n;
+                let b = use_block(body, a, i);
+                body["messages"][a]["content"][b]["name"] = json!("renamed_tool");
+                (set(["TT006"]), Answer::Served)
+            }
             AlterEchoedId(i) => {
                 let i = i % n;
                 let b = use_block(body, a, i);

@@ -55,11 +55,12 @@ pub fn drop_thinking(f: &FollowUp, body: &mut Value, t: usize) -> Option<Expecte
     Some((set(["TT006"]), Answer::Unknown))
 }
 
-/// `ChangePrompt`: the first user message asks something else.
+/// `ChangePrompt`: the first user message asks something else: the opening is the loop's own,
+/// so the turn is served with a TT012 warning.
 pub fn change_prompt(body: &mut Value) -> Option<Expected> {
     let first = msgs(body).iter().position(|m| m["role"] == "user")?;
     msgs(body)[first]["content"] = json!("A different question entirely.");
-    Some((set(["TT012"]), Answer::Harness))
+    Some((set(["TT012"]), Answer::Served))
 }
 
 /// `PromptAsParts`: the first user message as one text part, or a text part as a string (no

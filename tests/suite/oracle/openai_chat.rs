@@ -227,6 +227,11 @@ impl Mutator for OpenAiChat {
                 result(body, a, i)["tool_call_id"] = json!(FRESH_ID);
                 (set(["TT006"]), Answer::Served)
             }
+            RenameEchoedCall(i) => {
+                let i = i % n;
+                body["messages"][a]["tool_calls"][i]["function"]["name"] = json!("renamed_tool");
+                (set(["TT006"]), Answer::Served)
+            }
             AlterEchoedId(i) => {
                 let i = i % n;
                 body["messages"][a]["tool_calls"][i]["id"] = json!(FRESH_ID);

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tooltape::Cassette;
-use tooltape::conformance::{Finding, RULES, SessionContext, SessionRequest};
+use tooltape::conformance::{Finding, RULES, SessionContext, SessionRequest, UnsupportedRoute};
 use tooltape::report::{CassetteReport, Report, render_human};
 use tooltape::span::Span;
 
@@ -48,6 +48,16 @@ fn session_example(
     spans: &[(usize, f64, f64)],
     rule: &str,
 ) -> (Arc<Cassette>, Vec<Finding>) {
+    session_example_with(rel, requests, spans, Vec::new(), rule)
+}
+
+fn session_example_with(
+    rel: &str,
+    requests: Vec<SessionRequest>,
+    spans: &[(usize, f64, f64)],
+    unsupported: Vec<UnsupportedRoute>,
+    rule: &str,
+) -> (Arc<Cassette>, Vec<Finding>) {
     let cassette = load(rel);
     let calls = cassette.calls(0);
     let cx = SessionContext {
@@ -65,6 +75,7 @@ fn session_example(
             })
             .collect(),
         barrier: false,
+        unsupported,
     };
     let findings = tooltape::conformance::judge_session(&cx);
     (
@@ -113,6 +124,17 @@ fn rule_example(id: &str) -> (Arc<Cassette>, Vec<Finding>) {
             SEQUENTIAL,
             whole,
             &[(0, 0.0, 80.0), (1, 40.0, 120.0), (2, 0.0, 30.0)],
+            id,
+        ),
+        "TT016" => session_example_with(
+            PARALLEL2,
+            Vec::new(),
+            &[],
+            vec![UnsupportedRoute {
+                route: "POST /v1/responses".into(),
+                advice: "tooltape serves POST /v1/chat/completions below `http://127.0.0.1:8089`"
+                    .into(),
+            }],
             id,
         ),
         other => panic!("no example for rule {other}: add one to rule_example"),

@@ -107,8 +107,57 @@ pub const FAILING: &str = "openai-chat/handmade-failing-tool.json";
 
 /// Every session scenario with the rules it must fire (and the severity of TT008 where it
 /// fires).
+/// A loop that posts to `path`, a route no codec serves, through the HTTP-free replay: the
+/// session's findings and the reply.
+fn unsupported_scenario(rel: &str, path: &str) -> (Vec<Finding>, u16, String) {
+    let replay = Replay::new();
+    replay.add_session("s", load(rel));
+    let reply = replay.handle_unsupported(Some("s"), "POST", path, "http://127.0.0.1:9/s/s");
+    let body = String::from_utf8(reply.body_bytes().to_vec()).unwrap();
+    (replay.findings("s"), reply.status(), body)
+}
+
+#[test]
+fn an_unsupported_route_gets_a_json_404_in_the_providers_shape_naming_the_base_url() {
+    let (findings, status, body) = unsupported_scenario(PARALLEL2, "/v1/responses");
+    assert_eq!(status, 404);
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("POST /v1/chat/completions"), "{message}");
+    assert!(message.contains("http://127.0.0.1:9/s/s/v1"), "{message}");
+    assert_eq!(rules_of_findings(&findings), set(["TT016"]));
+
+    let (findings, status, body) = unsupported_scenario(
+        "anthropic/fantasy-sonnet-4-parallel2-followup.json",
+        "/messages",
+    );
+    assert_eq!(status, 404);
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["type"], "error", "Anthropic's shape: {body}");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`http://127.0.0.1:9/s/s`, without /v1"),
+        "{message}"
+    );
+    assert_eq!(rules_of_findings(&findings), set(["TT016"]));
+
+    let (findings, status, _) = unsupported_scenario(PARALLEL2, "/v1/v1/chat/completions");
+    assert_eq!(status, 404);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(findings[0].message.contains("/v1/v1/chat/completions"));
+}
+
+fn rules_of_findings(findings: &[Finding]) -> BTreeSet<&'static str> {
+    findings.iter().map(|f| f.rule).collect()
+}
+
 pub fn session_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'static str>)> {
     vec![
+        (
+            "posts to an API tooltape does not serve",
+            unsupported_scenario(PARALLEL2, "/v1/responses").0,
+            set(["TT016"]),
+        ),
         (
             "concurrent tools, whole conversation",
             scenario(PARALLEL2, Tooling::Concurrent, false, None, false),
