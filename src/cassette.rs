@@ -46,8 +46,45 @@ pub struct CassetteFile {
     /// Simulation settings per tool name; tools not listed use the defaults.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tools: BTreeMap<String, ToolSim>,
+    /// Optional loop capabilities the cassette tests: `check` runs it only when asked
+    /// (`--require`). A tool marked `sequential` implies `sequential-tools`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Capability>,
     /// Request and response pairs in conversation order; request `k` carries `k` assistant turns.
     pub interactions: Vec<Interaction>,
+}
+
+/// An optional capability of a loop that some cassettes test and a loop may lack.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    clap::ValueEnum,
+)]
+pub enum Capability {
+    /// The loop runs the calls of tools that `TOOLTAPE_SEQUENTIAL_TOOLS` names one at a time, in
+    /// call order (TT015).
+    #[serde(rename = "sequential-tools")]
+    #[value(name = "sequential-tools")]
+    SequentialTools,
+}
+
+impl Capability {
+    /// The name in cassettes and on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::SequentialTools => "sequential-tools",
+        }
+    }
 }
 
 /// Provenance of a cassette.
@@ -418,6 +455,19 @@ impl Cassette {
         DEFAULT_LATENCY_STEP * u32::try_from(n - i.min(n)).unwrap_or(1)
     }
 
+    /// The optional loop capabilities this cassette tests: those it declares, and
+    /// `sequential-tools` when a tool is marked `sequential`.
+    #[must_use]
+    pub fn requires(&self) -> Vec<Capability> {
+        let mut caps = self.file.requires.clone();
+        if self.file.tools.values().any(|t| t.sequential) {
+            caps.push(Capability::SequentialTools);
+        }
+        caps.sort_unstable();
+        caps.dedup();
+        caps
+    }
+
     /// The calls of response `turn`, or none.
     #[must_use]
     pub fn calls(&self, turn: usize) -> &[ToolCall] {
@@ -447,6 +497,12 @@ impl Cassette {
             .conversation
             .first_user_text()
             .unwrap_or_default()
+    }
+
+    /// The model the first request named.
+    #[must_use]
+    pub fn model(&self) -> String {
+        self.turns[0].request.model.clone()
     }
 
     /// Lints the cassette: problems that make it unfit for replay although it parses.

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::Value;
 
-use crate::cassette::Cassette;
+use crate::cassette::{Capability, Cassette};
 use crate::conformance::Severity;
 use crate::provider::Provider;
 use crate::report::{
-    CassetteReport, CommandRun, CommandStatus, Incomplete, Report, Span, TurnTiming,
+    CassetteReport, CommandRun, CommandStatus, Incomplete, Report, Skipped, Span, TurnTiming,
 };
 use crate::server::{Replay, ReplayServer};
 
@@ -33,6 +33,8 @@ pub struct CheckOptions {
     pub barrier: Option<Duration>,
     /// Where the tool definition files go.
     pub work_dir: PathBuf,
+    /// The optional capabilities the loop has: cassettes that need others are skipped.
+    pub capabilities: Vec<Capability>,
 }
 
 impl Default for CheckOptions {
@@ -43,6 +45,7 @@ impl Default for CheckOptions {
             timeout: Duration::from_secs(60),
             barrier: Some(Duration::from_secs(1)),
             work_dir: std::env::temp_dir().join(format!("tooltape-check-{}", std::process::id())),
+            capabilities: Vec::new(),
         }
     }
 }
@@ -56,6 +59,7 @@ pub async fn check(
     command: &[String],
     options: &CheckOptions,
 ) -> std::io::Result<Report> {
+    let (cassettes, skipped) = runnable(cassettes, &options.capabilities);
     std::fs::create_dir_all(&options.work_dir)?;
     let replay = Arc::new(Replay::new().with_barrier(options.barrier));
     let ids = replay.add_sessions(&cassettes);
@@ -92,9 +96,44 @@ pub async fn check(
     let _ = std::fs::remove_dir_all(&options.work_dir);
     Ok(Report {
         cassettes,
+        skipped,
         ..Report::default()
     }
     .finish(options.strict))
+}
+
+/// The cassettes the loop can run (it has every capability they require), and the others,
+/// skipped with the reason.
+fn runnable(
+    cassettes: Vec<Arc<Cassette>>,
+    capabilities: &[Capability],
+) -> (Vec<Arc<Cassette>>, Vec<Skipped>) {
+    let mut run = Vec::new();
+    let mut skipped = Vec::new();
+    for c in cassettes {
+        let missing: Vec<&str> = c
+            .requires()
+            .into_iter()
+            .filter(|cap| !capabilities.contains(cap))
+            .map(Capability::name)
+            .collect();
+        if missing.is_empty() {
+            run.push(c);
+        } else {
+            skipped.push(Skipped {
+                name: c.name().to_owned(),
+                reason: format!(
+                    "it tests an optional loop capability: run it with {}",
+                    missing
+                        .iter()
+                        .map(|m| format!("--require {m}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            });
+        }
+    }
+    (run, skipped)
 }
 
 fn tools_file(work_dir: &Path, session: &str) -> PathBuf {
@@ -133,6 +172,11 @@ pub fn environment(
         ),
         ("TOOLTAPE_STREAM".into(), cassette.streaming().to_string()),
         ("TOOLTAPE_PROMPT".into(), cassette.prompt()),
+        ("TOOLTAPE_MODEL".into(), cassette.model()),
+        ("TOOLTAPE_SYSTEM_PROMPT".into(), {
+            let first = &cassette.file.interactions[0].request.body;
+            cassette.provider().codec().system_prompt(first)
+        }),
         (
             "TOOLTAPE_TOOLS_FILE".into(),
             tools_file(work_dir, session).display().to_string(),

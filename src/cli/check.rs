@@ -23,9 +23,12 @@ The command runs once per cassette with this environment:
   TOOLTAPE_PROMPT      the first user message to send
   TOOLTAPE_TOOLS_FILE  a JSON file with the recorded tools array, as the provider takes it
   TOOLTAPE_MESSAGES_FILE  a JSON file with the recorded first request's messages array
+  TOOLTAPE_SYSTEM_PROMPT, TOOLTAPE_MODEL   the recorded system prompt and model
   TOOLTAPE_SEQUENTIAL_TOOLS  comma-separated tools with side effects: run their calls one at
-                       a time, in call order (TT015)
-  TOOLTAPE_PROVIDER, TOOLTAPE_STREAM   openai-chat|anthropic, true|false
+                       a time, in call order (TT015; such cassettes run only with
+                       --require sequential-tools)
+  TOOLTAPE_PROVIDER, TOOLTAPE_STREAM   openai-chat|anthropic, true|false (the recorded
+                       mode; the loop may ask for either, the turn is re-encoded)
 
 Barrier mode (default): a tool reply is held until every independent call of its turn has
 arrived, or --barrier-grace passes. A concurrent loop waits about one latency; a loop that runs
@@ -54,6 +57,10 @@ pub struct CheckArgs {
     /// How long a tool reply waits for the turn's other calls, in milliseconds.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     barrier_grace: u64,
+    /// An optional capability the loop has; cassettes that test one it lacks are skipped and
+    /// listed (repeat for several).
+    #[arg(long = "require", value_name = "CAPABILITY")]
+    require: Vec<tooltape::cassette::Capability>,
     /// The agent loop to run, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -66,6 +73,7 @@ pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
         strict: args.common.strict(),
         timeout: Duration::from_secs(args.timeout),
         barrier: (!args.no_barrier).then(|| Duration::from_millis(args.barrier_grace)),
+        capabilities: args.require,
         ..CheckOptions::default()
     };
     let report = check(cassettes, &args.command, &options)

@@ -95,6 +95,9 @@ pub trait Codec: Send + Sync + fmt::Debug {
         body
     }
 
+    /// The system (or developer) prompt a request carries, as text; empty when it has none.
+    fn system_prompt(&self, request: &Value) -> String;
+
     /// The tool definitions a request declares, in the provider's own format: by default its
     /// `tools` array.
     fn tool_definitions(&self, request: &Value) -> Value {

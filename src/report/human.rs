@@ -42,6 +42,15 @@ pub fn render_human(report: &Report, color: bool) -> String {
     for c in &report.cassettes {
         cassette(&mut out, c, &st, report.strict);
     }
+    for s in &report.skipped {
+        let _ = writeln!(
+            out,
+            "{}  {}  {}",
+            st.dim("SKIP"),
+            s.name,
+            st.dim(&format!("({})", s.reason))
+        );
+    }
     let total = report.cassettes.len();
     let passed = report.cassettes.iter().filter(|c| c.conformant).count();
     let errors: usize = report
@@ -61,10 +70,15 @@ pub fn render_human(report: &Report, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "\n{verdict}: {passed} of {total} cassette{} conformant; {errors} error{}, {warnings} warning{}{}",
+        "\n{verdict}: {passed} of {total} cassette{} conformant; {errors} error{}, {warnings} warning{}{}{}",
         plural(total),
         plural(errors),
         plural(warnings),
+        if report.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; {} skipped", report.skipped.len())
+        },
         if report.strict {
             " (strict profile: warnings fail)"
         } else {

@@ -58,6 +58,11 @@ pub fn render_junit(report: &Report) -> String {
         }
         suite.add_test_case(case);
     }
+    for s in &report.skipped {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(s.reason.clone());
+        suite.add_test_case(TestCase::new(s.name.clone(), status));
+    }
     junit.add_test_suite(suite);
     junit.to_string().unwrap_or_default()
 }

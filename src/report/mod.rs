@@ -89,6 +89,18 @@ pub struct Report {
     pub strict: bool,
     /// One entry per cassette, in name order.
     pub cassettes: Vec<CassetteReport>,
+    /// Cassettes not run, with the reason (a capability the loop was not said to have).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+/// A cassette that was not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The cassette's name.
+    pub name: String,
+    /// Why, and how to run it.
+    pub reason: String,
 }
 
 impl Report {

@@ -101,6 +101,10 @@ impl Codec for Anthropic {
         super::reencode::sse_to_json(frames)
     }
 
+    fn system_prompt(&self, request: &Value) -> String {
+        crate::transcript::content_text(request.get("system").unwrap_or(&Value::Null))
+    }
+
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
         super::encode_assistant(turn)
     }

@@ -104,6 +104,15 @@ impl Codec for OpenAiChat {
         super::reencode::sse_to_json(frames)
     }
 
+    fn system_prompt(&self, request: &Value) -> String {
+        self.history(request)
+            .iter()
+            .filter(|m| matches!(m["role"].as_str(), Some("system" | "developer")))
+            .map(|m| crate::transcript::content_text(&m["content"]))
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
         super::encode_assistant(turn)
     }

@@ -232,6 +232,7 @@ impl Generated {
                 },
                 expect_concurrency: false,
                 tools: tools.into_iter().collect(),
+                requires: Vec::new(),
                 interactions: Vec::new(),
             },
         };
