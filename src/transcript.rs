@@ -76,6 +76,23 @@ impl ToolResult {
 }
 
 /// Plain text of a result content value: a string as-is, `text` parts joined, else JSON.
+/// The text of `content` when it is a list of text blocks only (`[{"type": "text", "text":
+/// "5"}]`, as Anthropic results often are): what a framework hands its model as the tool's
+/// output. `None` for anything else.
+#[must_use]
+pub fn text_blocks(content: &Value) -> Option<String> {
+    let parts = content.as_array().filter(|p| !p.is_empty())?;
+    parts
+        .iter()
+        .map(|p| {
+            (p.get("type").and_then(Value::as_str) == Some("text"))
+                .then(|| p.get("text").and_then(Value::as_str))
+                .flatten()
+        })
+        .collect::<Option<Vec<&str>>>()
+        .map(|texts| texts.concat())
+}
+
 #[must_use]
 pub fn content_text(content: &Value) -> String {
     match content {

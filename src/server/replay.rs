@@ -432,7 +432,10 @@ impl Replay {
                 .map(|r| r.content)
             {
                 Some(Value::String(s)) => ToolReply::text(200, s),
-                Some(other) => ToolReply::json(200, &other),
+                Some(other) => match crate::transcript::text_blocks(&other) {
+                    Some(text) => ToolReply::text(200, text),
+                    None => ToolReply::json(200, &other),
+                },
                 None => ToolReply::text(200, format!("{name} done")),
             },
         };
