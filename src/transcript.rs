@@ -75,7 +75,6 @@ impl ToolResult {
     }
 }
 
-/// Plain text of a result content value: a string as-is, `text` parts joined, else JSON.
 /// The text of `content` when it is a list of text blocks only (`[{"type": "text", "text":
 /// "5"}]`, as Anthropic results often are): what a framework hands its model as the tool's
 /// output. `None` for anything else.
@@ -93,6 +92,7 @@ pub fn text_blocks(content: &Value) -> Option<String> {
         .map(|texts| texts.concat())
 }
 
+/// Plain text of a result content value: a string as-is, `text` parts joined, else JSON.
 #[must_use]
 pub fn content_text(content: &Value) -> String {
     match content {
