@@ -297,6 +297,8 @@ pub struct Turn {
     /// The tool calls of `assistant`, in order (kept apart because every request's checks
     /// look them up).
     pub calls: Vec<ToolCall>,
+    /// The id a stateful continuation names this response by, when the provider gives one.
+    pub response_id: Option<String>,
 }
 
 /// A loaded, decoded cassette.
@@ -402,11 +404,17 @@ impl Cassette {
                 .as_ref()
                 .map(|a| a.tool_calls().cloned().collect())
                 .unwrap_or_default();
+            let codec = provider.codec();
+            let response_id = match &interaction.response.body {
+                ResponseBody::Json { text } => codec.response_id(Some(text), &[]),
+                ResponseBody::Sse { frames } => codec.response_id(None, &sse::parse_frames(frames)),
+            };
             turns.push(Turn {
                 request,
                 response: interaction.response.clone(),
                 assistant,
                 calls,
+                response_id,
             });
         }
         Ok(Self {

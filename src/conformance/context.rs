@@ -63,10 +63,20 @@ impl<'a> RequestContext<'a> {
         self.cassette.provider().codec().facts()
     }
 
-    /// The decoded request, when it decodes.
+    /// The decoded request, when it decodes and continues nothing unknown.
     #[must_use]
     pub fn request(&self) -> Option<&'a DecodedRequest> {
-        self.decoded.as_ref().ok()
+        self.decoded.as_ref().ok().filter(|r| r.continues.is_none())
+    }
+
+    /// The response id a stateful continuation names that the cassette never served (see
+    /// [`super::echo::resolve_continuation`], which resolves the known ones first).
+    #[must_use]
+    pub fn unknown_continuation(&self) -> Option<&'a str> {
+        self.decoded
+            .as_ref()
+            .ok()
+            .and_then(|r| r.continues.as_deref())
     }
 
     /// Why the request does not decode, when it does not.

@@ -10,7 +10,8 @@
 //! the server cannot tell which turn it continues.
 
 use crate::cassette::Cassette;
-use crate::transcript::{Conversation, Role};
+use crate::provider::DecodedRequest;
+use crate::transcript::{Conversation, Message, Role};
 
 /// The served turn of each assistant message, and the response the request asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,6 +40,42 @@ impl Echoes {
         let mut turns: Vec<usize> = self.messages.iter().map(|(_, t)| *t).collect();
         turns.dedup();
         turns
+    }
+}
+
+/// A stateful continuation (a request that names a served response instead of sending the
+/// whole history) resolved against the cassette: the history the provider keeps (the recorded
+/// request of that turn and the turn as served) followed by what the loop sent, so it is judged
+/// as if the whole history had been sent. Stateless: nothing is remembered between requests,
+/// so many loops can share one cassette. A request that continues nothing comes back as it
+/// was; one naming an id the cassette never served keeps its `continues` (TT012 answers it).
+#[must_use]
+pub fn resolve_continuation(cassette: &Cassette, request: DecodedRequest) -> DecodedRequest {
+    let Some(id) = request.continues.as_deref() else {
+        return request;
+    };
+    let Some(turn) = cassette
+        .turns
+        .iter()
+        .find(|t| t.response_id.as_deref() == Some(id) && t.assistant.is_some())
+    else {
+        return request;
+    };
+    let mut messages = turn.request.conversation.messages.clone();
+    if let Some(served) = &turn.assistant {
+        messages.push(Message::new(Role::Assistant, served.blocks.clone()));
+    }
+    messages.extend(request.conversation.messages);
+    let tool_names = if request.tool_names.is_empty() {
+        turn.request.tool_names.clone()
+    } else {
+        request.tool_names
+    };
+    DecodedRequest {
+        conversation: Conversation { messages },
+        tool_names,
+        continues: None,
+        ..request
     }
 }
 
@@ -79,7 +116,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::transcript::{Block, Message, ToolCall, ToolResult};
+    use crate::transcript::{Block, ToolCall, ToolResult};
 
     fn cassette() -> Cassette {
         Cassette::load(

@@ -144,6 +144,19 @@ impl Rule for DivergedConversation {
         &TT012
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        if let Some(id) = cx.unknown_continuation() {
+            let mut f = TT012.finding(
+                None,
+                format!(
+                    "the request continues from `{id}`, a response cassette `{}` never served",
+                    cx.cassette.name()
+                ),
+                "continue from the id of the last response the loop received (or send the whole history)",
+            );
+            f.rejection = Some(Rejection::UnknownContinuation { id: id.to_owned() });
+            out.push(f);
+            return;
+        }
         let Some(request) = cx.request() else { return };
         let echoes = cx.echoes();
         let turn = echoes.next;

@@ -75,6 +75,13 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// The stream does not decode.
     fn sse_to_json(&self, frames: &[String]) -> Result<String, ResponseError>;
 
+    /// The id of a recorded response (a JSON body, or a stream's events), when the provider
+    /// gives one that a stateful continuation can name.
+    fn response_id(&self, json: Option<&str>, events: &[Event]) -> Option<String> {
+        let _ = (json, events);
+        None
+    }
+
     /// The wire messages (or input items) a request body carries, in order: by default the
     /// array in the field [`Facts::history_field`] names.
     fn history(&self, request: &Value) -> Vec<Value> {

@@ -58,6 +58,12 @@ pub enum Rejection {
         /// What happened and what to do.
         message: String,
     },
+    /// A stateful continuation names a response the provider does not know (or no longer
+    /// keeps).
+    UnknownContinuation {
+        /// The id it names.
+        id: String,
+    },
 }
 
 impl Rejection {
@@ -74,7 +80,7 @@ impl Rejection {
                 second_block,
                 ..
             } => (*second_message, *second_block),
-            Rejection::Malformed(_) => (0, 0),
+            Rejection::Malformed(_) | Rejection::UnknownContinuation { .. } => (0, 0),
             Rejection::Harness { .. } => (usize::MAX, usize::MAX),
         }
     }

@@ -270,6 +270,7 @@ impl Replay {
                 (None, Ok(value)) => provider.decode_request(value),
                 (None, Err(m)) => Err(m.clone()),
             };
+        let decoded = decoded.map(|r| conformance::echo::resolve_continuation(&served.cassette, r));
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
         let turn = decoded.as_ref().ok().map(|_| cx.echoes().next);

@@ -16,4 +16,6 @@ mod serve;
 mod snapshots;
 mod stderr;
 mod support;
+mod threads;
 mod tools;
+mod verdicts;

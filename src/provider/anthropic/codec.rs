@@ -101,6 +101,19 @@ impl Codec for Anthropic {
         super::reencode::sse_to_json(frames)
     }
 
+    fn response_id(&self, json: Option<&str>, events: &[Event]) -> Option<String> {
+        let id = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_owned);
+        match json {
+            Some(text) => serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| id(&v)),
+            None => events.iter().find_map(|e| {
+                let v: Value = serde_json::from_str(&e.data).ok()?;
+                (v.get("type")? == "message_start").then(|| id(v.get("message")?))?
+            }),
+        }
+    }
+
     fn system_prompt(&self, request: &Value) -> String {
         crate::transcript::content_text(request.get("system").unwrap_or(&Value::Null))
     }

@@ -75,12 +75,28 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
             _ => messages.push(Message::new(role, blocks)),
         }
     }
+    let continues = match optional(body, "thread") {
+        None => None,
+        Some(thread) => {
+            let thread = object(thread, "thread")?;
+            match string(required(thread, "thread", "type")?, "thread.type")? {
+                "continue" => Some(
+                    string(
+                        required(thread, "thread", "previous_message_id")?,
+                        "thread.previous_message_id",
+                    )?
+                    .to_owned(),
+                ),
+                _ => None,
+            }
+        }
+    };
     let has_tool_blocks = messages.iter().any(|m| {
         m.blocks
             .iter()
             .any(|b| matches!(b, Block::ToolCall(_) | Block::ToolResult(_)))
     });
-    if has_tool_blocks && tool_names.is_empty() {
+    if has_tool_blocks && tool_names.is_empty() && continues.is_none() {
         return Err(Malformed::new(
             "",
             MalformedKind::Invalid {
@@ -93,7 +109,7 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
         stream,
         model,
         tool_names,
-        continues: None,
+        continues,
     })
 }
 

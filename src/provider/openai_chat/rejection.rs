@@ -78,6 +78,12 @@ pub fn render_rejection(rejection: &Rejection) -> ErrorReply {
         ),
         Rejection::Malformed(Malformed { path, problem }) => render_malformed(path, problem),
         Rejection::Harness { message } => (400, message.clone(), None, Some("tooltape")),
+        Rejection::UnknownContinuation { id } => (
+            404,
+            format!("tooltape: no recorded response `{id}` to continue"),
+            None,
+            Some("tooltape"),
+        ),
     };
     let body = ErrorBody {
         error: ErrorObject {
