@@ -45,10 +45,22 @@ pub async fn execute(args: ServeArgs) -> Result<u8, Failure> {
         let env = &c.provider().codec().facts().env;
         let env = format!("{}={base}{}", env.base_url_var, env.base_url_suffix);
         banner.push_str(&format!(
-            "  {:<12} {}\n      {env}\n      prompt: {:?}\n",
+            "  {:<12} {}\n      {env}\n      prompt: {:?}\n      tools: POST {base}/tools/{{name}}; definitions: `interactions[0].request.body.tools` of {}\n",
             c.provider().name(),
             c.name(),
-            c.prompt()
+            c.prompt(),
+            c.path.display(),
+        ));
+    }
+    let sessions: Vec<_> = ids.iter().cloned().zip(cassettes.iter().cloned()).collect();
+    for group in tooltape::server::ambiguous_bare_urls(&sessions) {
+        banner.push_str(&format!(
+            "note: {} start with the same prompt: on the bare URLs a first request goes to the one recorded in the mode it asks for, and a follow-up to the one that served its calls; use the session URLs (/s/{{session}}/…) to choose\n",
+            group
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if cassettes.len() == 1 {
@@ -64,9 +76,9 @@ pub async fn execute(args: ServeArgs) -> Result<u8, Failure> {
     let mut report = Report::default();
     for (id, c) in ids.iter().zip(&cassettes) {
         if replay.request_count(id) > 0 {
-            report
-                .cassettes
-                .push(CassetteReport::new(c, replay.findings(id), Vec::new()));
+            let mut cassette_report = CassetteReport::new(c, replay.findings(id), Vec::new());
+            cassette_report.notes = replay.served_notes(id);
+            report.cassettes.push(cassette_report);
         }
     }
     if report.cassettes.is_empty() {

@@ -10,5 +10,5 @@ pub use crate::provider::RequestMeta;
 pub use http::{MAX_BODY, ReplayServer};
 pub use journal::{DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
 pub use mock::CassetteResponder;
-pub use replay::{Replay, Reply};
+pub use replay::{Replay, Reply, ambiguous_bare_urls};
 pub use tools::ToolReply;

@@ -376,7 +376,11 @@ impl Replay {
         call_id: Option<&str>,
         body: &[u8],
     ) -> ToolReply {
-        let (id, served) = match self.find_session(session, None, None) {
+        let found = match (session, call_id) {
+            (None, Some(call)) => self.session_serving(call),
+            _ => None,
+        };
+        let (id, served) = match found.map_or_else(|| self.find_session(session, None, None), Ok) {
             Ok(found) => found,
             Err((status, message)) => return ToolReply::text(status, message),
         };
@@ -444,6 +448,23 @@ impl Replay {
         reply
     }
 
+    /// The one session whose cassette served call `call_id`, for a tool request without a
+    /// session prefix.
+    fn session_serving(&self, call_id: &str) -> Option<(String, Arc<Served>)> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut serving = sessions.iter().filter(|(_, s)| {
+            (0..s.cassette.turns.len()).any(|t| s.cassette.calls(t).iter().any(|c| c.id == call_id))
+        });
+        let first = serving.next();
+        match (first, serving.next()) {
+            (Some((id, s)), None) => Some((id.clone(), s.clone())),
+            _ => None,
+        }
+    }
+
     fn find_session(
         &self,
         session: Option<&str>,
@@ -476,9 +497,11 @@ impl Replay {
                 .ok_or((404, String::new()))?;
             return Ok((id, s));
         }
-        let prompt = provider
+        let request = provider
             .zip(body)
-            .and_then(|(p, b)| p.decode_request(b).ok())
+            .and_then(|(p, b)| p.decode_request(b).ok());
+        let prompt = request
+            .as_ref()
             .and_then(|r| r.conversation.first_user_text());
         let candidates: Vec<_> = sessions
             .iter()
@@ -489,7 +512,12 @@ impl Replay {
                     .is_some_and(|p| p.trim() == s.cassette.prompt().trim())
             })
             .collect();
-        match candidates.first() {
+        let best = candidates.iter().max_by_key(|(_, s)| {
+            request
+                .as_ref()
+                .map_or((0, false), |r| bare_url_fit(&s.cassette, r))
+        });
+        match best {
             Some((id, s)) => Ok(((*id).clone(), (*s).clone())),
             None => Err((
                 404,
@@ -626,6 +654,37 @@ impl Replay {
             .filter(|e| matches!(e, Entry::Model(_)))
             .count()
     }
+}
+
+/// How well a request without a session prefix fits a cassette that starts with its prompt:
+/// how many of the call ids it echoes the cassette served (a follow-up belongs to the
+/// cassette that served its calls), then whether the cassette was recorded in the mode the
+/// request asks for.
+fn bare_url_fit(cassette: &Cassette, request: &DecodedRequest) -> (usize, bool) {
+    let echoed = request
+        .conversation
+        .messages
+        .iter()
+        .flat_map(|m| m.tool_calls())
+        .filter(|c| {
+            (0..cassette.turns.len()).any(|t| cassette.calls(t).iter().any(|s| s.id == c.id))
+        })
+        .count();
+    (echoed, cassette.streaming() == request.stream)
+}
+
+/// The cassettes of `cassettes` that a request without a session prefix cannot tell apart
+/// (same provider and first prompt), grouped; each group has two or more.
+#[must_use]
+pub fn ambiguous_bare_urls(cassettes: &[(String, Arc<Cassette>)]) -> Vec<Vec<String>> {
+    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (id, c) in cassettes {
+        groups
+            .entry((c.provider().name().to_owned(), c.prompt().trim().to_owned()))
+            .or_default()
+            .push(id.clone());
+    }
+    groups.into_values().filter(|g| g.len() > 1).collect()
 }
 
 fn list<'a>(keys: impl Iterator<Item = &'a String>) -> String {

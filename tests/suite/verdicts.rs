@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 use tooltape::conformance::{Finding, Severity};
+use tooltape::provider::Provider;
 use tooltape::server::{Entry, Replay, RequestMeta};
 
 use crate::support::load;
@@ -127,4 +128,64 @@ fn a_failing_tools_error_text_without_is_error_is_a_warning_not_an_error() {
     assert_eq!(status, 200);
     assert_eq!(rules(&findings), vec!["TT010"], "{findings:#?}");
     assert_eq!(findings[0].severity, Severity::Warning);
+}
+
+#[tokio::test]
+async fn bare_urls_pick_the_twin_recorded_in_the_asked_mode_and_the_one_that_served_the_calls() {
+    let json = load(CHAT);
+    let stream = load("openai-chat/fantasy-gpt-4o-parallel2-followup-stream.json");
+    assert_eq!(
+        json.prompt(),
+        stream.prompt(),
+        "the twins share their prompt"
+    );
+    let replay = Replay::new();
+    let ids = replay.add_sessions(&[json.clone(), stream.clone()]);
+    let groups = tooltape::server::ambiguous_bare_urls(&replay.sessions());
+    assert_eq!(groups, vec![ids.clone()]);
+    let ask = |body: &Value| {
+        let before: Vec<usize> = ids.iter().map(|id| replay.request_count(id)).collect();
+        let reply = replay.handle_model(
+            None,
+            Provider::OpenAiChat,
+            RequestMeta::all(),
+            &serde_json::to_vec(body).unwrap(),
+        );
+        let id = ids
+            .iter()
+            .zip(before)
+            .find(|(id, n)| replay.request_count(id) > *n)
+            .map(|(id, _)| id.clone())
+            .expect("one session got the request");
+        let last = replay
+            .journal()
+            .session(&id)
+            .into_iter()
+            .rev()
+            .find_map(|e| match e {
+                Entry::Model(m) => Some(m),
+                Entry::Tool(_) => None,
+            });
+        (reply.status(), last.unwrap())
+    };
+    let (status, entry) = ask(&stream.file.interactions[0].request.body);
+    assert_eq!(status, 200);
+    assert_eq!(entry.session, ids[1]);
+    assert!(entry.streamed && !entry.reencoded);
+    let (status, entry) = ask(&json.file.interactions[0].request.body);
+    assert_eq!((status, entry.session.as_str()), (200, ids[0].as_str()));
+    let mut follow_up = stream.file.interactions[1].request.body.clone();
+    follow_up["stream"] = json!(false);
+    let (status, entry) = ask(&follow_up);
+    assert_eq!(status, 200);
+    assert_eq!(
+        entry.session, ids[1],
+        "the follow-up echoes the stream twin's calls"
+    );
+    assert!(entry.findings.is_empty(), "{:#?}", entry.findings);
+    let call = &stream.calls(0)[0];
+    let reply = replay
+        .handle_tool(None, &call.name, Some(&call.id), call.arguments.as_bytes())
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
 }
