@@ -8,6 +8,7 @@ use super::finding::Finding;
 use super::history::{
     AbandonedToolCalls, AlteredAssistantTurn, DivergedConversation, MalformedRequest, RunawayLoop,
 };
+use super::parallel::ParallelCallsDisabled;
 use super::results::{
     DuplicateToolResult, MisplacedToolResult, MissingToolResult, ResultMismatch, ResultsOutOfOrder,
     SplitToolResults, ToolFailureDropped, UnknownToolResult,
@@ -33,6 +34,7 @@ pub const RULES: &[&dyn Rule] = &[
     &RunawayLoop,
     &UnorderedSideEffects,
     &UnsupportedEndpoint,
+    &ParallelCallsDisabled,
 ];
 
 /// Looks a rule up by id.

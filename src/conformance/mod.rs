@@ -11,6 +11,7 @@ mod endpoint;
 mod finding;
 mod history;
 pub mod pairing;
+mod parallel;
 mod results;
 mod rule;
 mod timing;

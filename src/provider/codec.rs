@@ -163,6 +163,9 @@ pub struct DecodedRequest {
     /// The id of an earlier response this request continues on the provider's side (a
     /// stateful continuation); `None` when the request carries its whole history.
     pub continues: Option<String>,
+    /// Whether the request lets the model make several calls in one turn (`false` when it
+    /// switched parallel calls off).
+    pub parallel_tool_calls: bool,
 }
 
 /// Which headers a request carried, as far as a provider checks them.
@@ -284,4 +287,6 @@ pub struct Texts {
     pub misplaced_at: fn(usize, usize) -> String,
     /// How to place results (TT004).
     pub place_results: &'static str,
+    /// The request setting that switches parallel calls off (TT017).
+    pub parallel_off: &'static str,
 }

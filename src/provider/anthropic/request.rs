@@ -104,12 +104,17 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
             },
         ));
     }
+    let parallel_tool_calls = optional(body, "tool_choice")
+        .and_then(|c| c.get("disable_parallel_tool_use"))
+        .and_then(Value::as_bool)
+        != Some(true);
     Ok(DecodedRequest {
         conversation: Conversation { messages },
         stream,
         model,
         tool_names,
         continues,
+        parallel_tool_calls,
     })
 }
 

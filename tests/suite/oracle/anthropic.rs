@@ -397,6 +397,9 @@ impl Mutator for Anthropic {
                 (set(RULES_NONE), Answer::Served)
             }
             PromptAsParts => messages::prompt_as_parts(body)?,
+            ParallelOff => messages::parallel_off(f, body, cassette, |b| {
+                b["tool_choice"] = json!({"type": "auto", "disable_parallel_tool_use": true});
+            })?,
             // OpenAI's shapes, which this wire does not have; `NotJson` is the driver's.
             UserBeforeResults | ArgumentsAsObject(_) | SystemBeforeResults | NoNullContent
             | NotJson => return None,

@@ -78,6 +78,24 @@ pub fn prompt_as_parts(body: &mut Value) -> Option<Expected> {
     Some((set(RULES_NONE), Answer::Served))
 }
 
+/// `ParallelOff`: the request switches parallel calls off (`set` writes the provider's
+/// switch): served as recorded, with a TT017 warning when the turn it asks for has several
+/// calls (the real API would not produce it).
+pub fn parallel_off(
+    f: &FollowUp,
+    body: &mut Value,
+    cassette: &Cassette,
+    set_switch: impl FnOnce(&mut Value),
+) -> Option<Expected> {
+    set_switch(body);
+    let rules = if cassette.calls(f.k).len() > 1 {
+        set(["TT017"])
+    } else {
+        set(RULES_NONE)
+    };
+    Some((rules, Answer::Served))
+}
+
 /// `FlipStream`: the other `stream` setting than the cassette's; the API serves either, so
 /// the turn comes back re-encoded in the mode asked for.
 pub fn flip_stream(f: &FollowUp, body: &mut Value) -> Option<Expected> {

@@ -287,6 +287,7 @@ pub enum Mutation {
     PromptAsParts,
     NoNullContent,
     ResultAsParts(usize),
+    ParallelOff,
 }
 
 impl Mutation {
@@ -325,6 +326,7 @@ impl Mutation {
             PromptAsParts,
             NoNullContent,
             ResultAsParts(p[0]),
+            ParallelOff,
         ]
     }
 }

@@ -342,6 +342,9 @@ impl Mutator for OpenAiChat {
                 (set(RULES_NONE), Answer::Served)
             }
             PromptAsParts => messages::prompt_as_parts(body)?,
+            ParallelOff => messages::parallel_off(f, body, cassette, |b| {
+                b["parallel_tool_calls"] = json!(false);
+            })?,
             NoNullContent => {
                 if !body["messages"][a]["content"].is_null() {
                     return None;

@@ -31,8 +31,18 @@ fn every_rule_is_made_to_fire_by_a_mutation_or_a_session_scenario() {
 
 /// The findings of `rule` on request 1 of a bundled cassette after `mutation`.
 fn mutation_example(rel: &str, mutation: Mutation, rule: &str) -> (Arc<Cassette>, Vec<Finding>) {
+    mutation_example_at(rel, 1, mutation, rule)
+}
+
+/// The findings of `rule` on request `k` of a bundled cassette after `mutation`.
+fn mutation_example_at(
+    rel: &str,
+    k: usize,
+    mutation: Mutation,
+    rule: &str,
+) -> (Arc<Cassette>, Vec<Finding>) {
     let cassette = load(rel);
-    let f = FollowUp::parse(&cassette, 1).expect("a clean follow-up");
+    let f = FollowUp::parse(&cassette, k).expect("a clean follow-up");
     let mutated = mutate(&f, mutation, &cassette).expect("the mutation applies");
     let (findings, _, _) = judge_findings(&cassette, mutated.meta, &mutated.body);
     (
@@ -137,6 +147,7 @@ fn rule_example(id: &str) -> (Arc<Cassette>, Vec<Finding>) {
             }],
             id,
         ),
+        "TT017" => mutation_example_at("openai-chat/handmade-three-turns.json", 2, ParallelOff, id),
         other => panic!("no example for rule {other}: add one to rule_example"),
     }
 }
