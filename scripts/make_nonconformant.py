@@ -177,6 +177,12 @@ write("TT011-anthropic-tool-blocks-without-tools", AN, "TT011",
       r, {"status": 400, "body": an_err(
           "Requests which include `tool_use` or `tool_result` blocks must define tools.")})
 
+r = req(OA, 0); r["parallel_tool_calls"] = False
+write("TT017-openai-parallel-off-on-a-parallel-turn", OA, "TT017",
+      "The loop switches parallel calls off but the recorded turn has two calls: served, with a warning that "
+      "the cassette is no evidence for such a loop (the real API would make one call at a time).",
+      r, {"status": 200})
+
 r = req(AN3, 1); r["messages"][1]["content"].pop(0)
 write("TT006-anthropic-thinking-dropped", AN3, "TT006",
       "The loop drops the thinking block (with its signature) from the echoed assistant turn.",
