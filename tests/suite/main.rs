@@ -5,6 +5,7 @@ mod cli;
 mod e2e;
 mod fixtures;
 mod generators;
+mod hostile;
 mod nonconformant;
 mod oracle;
 mod props;
