@@ -239,19 +239,14 @@ async fn run_command(
 }
 
 fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -> CassetteReport {
-    let findings = replay.findings(session);
     let spans = replay.tool_spans(session);
     let requests = replay.request_count(session);
-    let mut report = CassetteReport::new(
+    let mut report = replay.report(
+        session,
         cassette,
-        findings,
         timings(cassette, &replay.served_turns(session), &spans),
     );
-    report.notes = replay.served_notes(session);
-    let explained = report
-        .findings
-        .iter()
-        .any(|f| f.severity == Severity::Error);
+    let explained = report.count(Severity::Error) > 0;
     let notes = replay.notes(session);
     report.error = match &run.status {
         CommandStatus::NotStarted { reason } => Some(format!("the command could not start: {reason}")),

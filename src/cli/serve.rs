@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use tooltape::report::{CassetteReport, Report};
+use tooltape::report::Report;
 use tooltape::server::{Replay, ReplayServer};
 
 use super::args::Common;
@@ -64,9 +64,7 @@ pub async fn execute(args: ServeArgs) -> Result<u8, Failure> {
     let mut report = Report::default();
     for (id, c) in ids.iter().zip(&cassettes) {
         if replay.request_count(id) > 0 {
-            report
-                .cassettes
-                .push(CassetteReport::new(c, replay.findings(id), Vec::new()));
+            report.cassettes.push(replay.report(id, c, Vec::new()));
         }
     }
     if report.cassettes.is_empty() {

@@ -118,7 +118,9 @@ impl<'a> RequestContext<'a> {
 pub struct SessionContext<'a> {
     /// The cassette replayed.
     pub cassette: &'a Cassette,
-    /// Every model request of the session, in arrival order.
+    /// The model requests of the session, in arrival order. The replay server passes the last
+    /// one only (all the session rules read), so a session's memory stays bounded however
+    /// many requests it gets.
     pub requests: Vec<SessionRequest>,
     /// The tool calls made through the tool endpoints, in arrival order.
     pub tool_spans: Vec<ToolSpan>,

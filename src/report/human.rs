@@ -85,11 +85,15 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
         st.red("FAIL")
     };
     let kind = if c.streaming { "stream" } else { "json" };
+    let requests = c
+        .requests
+        .map(|n| format!(", {n} request{}", plural(usize::try_from(n).unwrap_or(2))))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "{tag}  {}  {}",
         c.name,
-        st.dim(&format!("({}, {kind})", c.provider))
+        st.dim(&format!("({}, {kind}{requests})", c.provider))
     );
     for t in &c.turns {
         timing(out, t, st);
@@ -146,6 +150,23 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
             f.rule, f.name, f.message
         );
         let _ = writeln!(out, "            {} {}", st.dim("fix:"), f.hint);
+    }
+    if !c.not_kept.is_empty() {
+        let n = c.not_kept.errors + c.not_kept.warnings;
+        let sev = if c.not_kept.fails(strict) {
+            st.red("error")
+        } else {
+            st.yellow("warning")
+        };
+        let _ = writeln!(
+            out,
+            "      {sev} {n} more finding{} not kept ({} error{}, {} warning{}): over the limit on findings kept per request or session; they count in the verdict",
+            plural(usize::try_from(n).unwrap_or(2)),
+            c.not_kept.errors,
+            plural(usize::try_from(c.not_kept.errors).unwrap_or(2)),
+            c.not_kept.warnings,
+            plural(usize::try_from(c.not_kept.warnings).unwrap_or(2)),
+        );
     }
 }
 

@@ -26,9 +26,6 @@ use crate::provider::{Provider, RequestMeta};
 
 type Body = BoxBody<Bytes, Infallible>;
 
-/// The limit on a request body; a larger one is refused with 413.
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
-
 /// A running replay server. Dropping it stops the server.
 #[derive(Debug)]
 pub struct ReplayServer {
@@ -111,11 +108,9 @@ impl ReplayServer {
     pub async fn verify(&self) -> crate::report::Report {
         let mut report = crate::report::Report::default();
         for (id, cassette) in self.replay.sessions() {
-            let findings = self.replay.findings(&id);
-            let mut cassette_report =
-                crate::report::CassetteReport::new(&cassette, findings, Vec::new());
-            cassette_report.notes = self.replay.served_notes(&id);
-            report.cassettes.push(cassette_report);
+            report
+                .cassettes
+                .push(self.replay.report(&id, &cassette, Vec::new()));
         }
         report.finish(false)
     }
@@ -184,7 +179,7 @@ async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
         );
     }
     let meta = RequestMeta::from_headers(req.headers());
-    let body = match read_body(req).await {
+    let body = match read_body(req, replay.limits().max_body).await {
         Ok(b) => b,
         Err(response) => return response,
     };
@@ -208,7 +203,7 @@ async fn tool(
         .get("tooltape-call-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match read_body(req).await {
+    let body = match read_body(req, replay.limits().max_body).await {
         Ok(b) => b,
         Err(response) => return response,
     };
@@ -225,16 +220,16 @@ async fn tool(
     r
 }
 
-/// The request body, or a 413 when it is larger than [`MAX_BODY`].
-async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Body>> {
-    match http_body_util::Limited::new(req.into_body(), MAX_BODY)
+/// The request body, or a 413 when it is larger than `max` bytes.
+async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, Response<Body>> {
+    match http_body_util::Limited::new(req.into_body(), max)
         .collect()
         .await
     {
         Ok(b) => Ok(b.to_bytes()),
         Err(_) => Err(text(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("tooltape: request body larger than {MAX_BODY} bytes\n"),
+            &format!("tooltape: request body larger than {max} bytes (--max-body)\n"),
         )),
     }
 }

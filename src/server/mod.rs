@@ -2,13 +2,16 @@
 
 mod http;
 mod journal;
+mod ledger;
+mod limits;
 mod mock;
 mod replay;
 mod tools;
 
 pub use crate::provider::RequestMeta;
-pub use http::{MAX_BODY, ReplayServer};
-pub use journal::{DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
+pub use http::ReplayServer;
+pub use journal::{DEFAULT_BYTES, DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
+pub use limits::{Limits, MAX_BODY};
 pub use mock::CassetteResponder;
 pub use replay::{Replay, Reply};
 pub use tools::ToolReply;
