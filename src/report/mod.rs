@@ -12,7 +12,7 @@ mod junit;
 mod timing;
 
 pub use command::{CommandRun, CommandStatus};
-pub use human::render_human;
+pub use human::{escape, render_human};
 pub use incomplete::{Culprit, Incomplete};
 pub use junit::render_junit;
 pub use timing::{Span, TurnTiming};

@@ -1,5 +1,6 @@
 //! The replay server: replay logic ([`Replay`]) and its transports (hyper, wiremock).
 
+mod conn;
 mod http;
 mod journal;
 mod ledger;
@@ -9,7 +10,8 @@ mod replay;
 mod tools;
 
 pub use crate::provider::RequestMeta;
-pub use http::ReplayServer;
+pub use conn::HostPolicy;
+pub use http::{ConnectionStats, ReplayServer};
 pub use journal::{DEFAULT_BYTES, DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
 pub use limits::{Limits, MAX_BODY};
 pub use mock::CassetteResponder;

@@ -17,3 +17,4 @@ mod snapshots;
 mod stderr;
 mod support;
 mod tools;
+mod transport;
