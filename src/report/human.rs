@@ -129,6 +129,7 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
             CommandStatus::Exited { code } => format!("exited with {code}"),
             CommandStatus::Killed => "was killed by a signal".to_owned(),
             CommandStatus::TimedOut => "timed out".to_owned(),
+            CommandStatus::Interrupted { signal } => format!("was stopped by {signal}"),
             CommandStatus::NotStarted { reason } => format!("did not start: {reason}"),
         };
         let _ = writeln!(

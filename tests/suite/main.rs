@@ -13,6 +13,7 @@ mod python;
 mod report;
 mod roundtrip;
 mod serve;
+mod signals;
 mod snapshots;
 mod stderr;
 mod support;
