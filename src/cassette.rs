@@ -6,6 +6,7 @@
 //! replay relies on. `tooltape schema` prints [`schema`].
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ pub const DEFAULT_LATENCY_STEP: Duration = Duration::from_millis(50);
 
 /// The newest format version this build reads.
 pub const FORMAT_VERSION: u64 = 1;
+
+/// The default limit on a cassette file's size (the largest bundled one is under 100 KB).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The on-disk form of a cassette.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -246,6 +250,52 @@ pub enum CassetteErrorKind {
     /// The cassette has no interaction.
     #[error("`interactions` is empty: a cassette needs at least one request and response")]
     Empty,
+    /// The path is not a regular file (a FIFO, a device, a socket): reading it could block
+    /// forever or never end.
+    #[error("not a regular file but {what}; a cassette is a regular *.json file")]
+    NotRegularFile {
+        /// What it is, e.g. `a FIFO (named pipe)`.
+        what: &'static str,
+    },
+    /// The file is larger than the limit.
+    #[error(
+        "the file is larger than the limit of {max} bytes{size}; raise --max-cassette-bytes if it really is a cassette",
+        size = size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
+    )]
+    TooLarge {
+        /// Its size, when known before reading.
+        size: Option<u64>,
+        /// The limit.
+        max: u64,
+    },
+    /// The file is not UTF-8 text.
+    #[error(
+        "not UTF-8 text: invalid byte at offset {offset} (line {line}); cassettes are UTF-8 JSON"
+    )]
+    NotUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+        /// Its 1-based line.
+        line: usize,
+    },
+    /// A recorded status is not an HTTP final status.
+    #[error(
+        "at `interactions[{interaction}].response.status`: {status} is not an HTTP status a provider answers with (200–599)"
+    )]
+    BadStatus {
+        /// Interaction index, from 0.
+        interaction: usize,
+        /// The status in the file.
+        status: u16,
+    },
+    /// The cassette parses but is unfit for replay (what `tooltape validate` reports).
+    #[error("unfit for replay (see `tooltape validate`): {}", lints.iter().map(|l| format!("interaction {}: {}", l.interaction, l.message)).collect::<Vec<_>>().join("; "))]
+    Unfit {
+        /// The cassette's name.
+        name: String,
+        /// The problems.
+        lints: Vec<Lint>,
+    },
 }
 
 /// One turn of a loaded cassette: the recorded request, decoded, and the response to serve.
@@ -280,12 +330,45 @@ impl Cassette {
     /// The file cannot be read, is not a cassette, is too new, or a recorded body does not
     /// decode; the error names the file and the place.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, CassetteError> {
+        Self::load_limited(path, DEFAULT_MAX_FILE_BYTES)
+    }
+
+    /// As [`Cassette::load`], refusing files larger than `max_bytes` and anything that is not
+    /// a regular file (a FIFO, `/dev/zero`) before reading it.
+    ///
+    /// # Errors
+    /// As [`Cassette::load`], and [`CassetteErrorKind::NotRegularFile`],
+    /// [`CassetteErrorKind::TooLarge`], [`CassetteErrorKind::NotUtf8`].
+    pub fn load_limited(path: impl AsRef<Path>, max_bytes: u64) -> Result<Self, CassetteError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| CassetteError {
+        let text = read_text(path, max_bytes).map_err(|kind| CassetteError {
             path: path.to_owned(),
-            kind: CassetteErrorKind::Io(e),
+            kind,
         })?;
         Self::from_json(&text, path)
+    }
+
+    /// The loader of `run`, `serve`, `check` and `validate`: [`Cassette::load_limited`], then
+    /// [`Cassette::lint`]; a cassette with lint problems is refused, so that what `validate`
+    /// passes is exactly what the others replay.
+    ///
+    /// # Errors
+    /// As [`Cassette::load_limited`], and [`CassetteErrorKind::Unfit`] with the problems.
+    pub fn load_checked(path: impl AsRef<Path>, max_bytes: u64) -> Result<Self, CassetteError> {
+        let path = path.as_ref();
+        let cassette = Self::load_limited(path, max_bytes)?;
+        let lints = cassette.lint();
+        if lints.is_empty() {
+            Ok(cassette)
+        } else {
+            Err(CassetteError {
+                path: path.to_owned(),
+                kind: CassetteErrorKind::Unfit {
+                    name: cassette.name().to_owned(),
+                    lints,
+                },
+            })
+        }
     }
 
     /// Parses and decodes a cassette from JSON text; `path` is used in errors and for the
@@ -339,6 +422,13 @@ impl Cassette {
         let provider = file.provider;
         let mut turns = Vec::with_capacity(file.interactions.len());
         for (i, interaction) in file.interactions.iter().enumerate() {
+            let status = interaction.response.status;
+            if !(200..=599).contains(&status) {
+                return Err(CassetteErrorKind::BadStatus {
+                    interaction: i,
+                    status,
+                });
+            }
             let request = provider
                 .decode_request(&interaction.request.body)
                 .map_err(|error| CassetteErrorKind::Request {
@@ -540,21 +630,112 @@ pub fn schema() -> Value {
     serde_json::to_value(schemars::schema_for!(CassetteFile)).unwrap_or(Value::Null)
 }
 
+/// Reads a cassette file's text: a regular file of at most `max_bytes`, in UTF-8.
+fn read_text(path: &Path, max_bytes: u64) -> Result<String, CassetteErrorKind> {
+    let meta = std::fs::metadata(path).map_err(CassetteErrorKind::Io)?;
+    if !meta.is_file() {
+        return Err(CassetteErrorKind::NotRegularFile {
+            what: file_kind(&meta),
+        });
+    }
+    if meta.len() > max_bytes {
+        return Err(CassetteErrorKind::TooLarge {
+            size: Some(meta.len()),
+            max: max_bytes,
+        });
+    }
+    let file = std::fs::File::open(path).map_err(CassetteErrorKind::Io)?;
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(CassetteErrorKind::Io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(CassetteErrorKind::TooLarge {
+            size: None,
+            max: max_bytes,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        CassetteErrorKind::NotUtf8 { offset, line }
+    })
+}
+
+/// What a path that is not a regular file is, for an error message.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Identifies a file or folder whatever path reaches it: device and inode on Unix, the
+/// canonical path elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FileId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg_attr(
+        unix,
+        expect(dead_code, reason = "the fallback for platforms without inodes")
+    )]
+    Path(PathBuf),
+}
+
+fn file_id(path: &Path, meta: &std::fs::Metadata) -> FileId {
+    #[cfg(unix)]
+    {
+        let _ = path;
+        use std::os::unix::fs::MetadataExt;
+        FileId::Inode(meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        FileId::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()))
+    }
+}
+
 /// Finds cassette files: each path is a file, or a folder searched recursively for `*.json`
-/// (folders named `nonconformant` are skipped: they hold requests, not cassettes). Sorted.
+/// (folders named `nonconformant` are skipped: they hold requests, not cassettes). Symbolic
+/// links are followed, but each folder and each file is visited once however many links reach
+/// it, so a link loop ends. Sorted. Entries that are not regular files are listed too, for
+/// the loader to refuse with a clear error (opening a FIFO would block).
 ///
 /// # Errors
 /// A path does not exist or a folder cannot be read.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CassetteError> {
     let mut found = Vec::new();
+    let mut seen = HashSet::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| CassetteError {
             path: path.clone(),
             kind: CassetteErrorKind::Io(e),
         })?;
         if meta.is_dir() {
-            walk(path, &mut found)?;
-        } else {
+            walk(path, &mut seen, &mut found)?;
+        } else if seen.insert(file_id(path, &meta)) {
             found.push(path.clone());
         }
     }
@@ -563,19 +744,35 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CassetteError> {
     Ok(found)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), CassetteError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| CassetteError {
+fn walk(
+    dir: &Path,
+    seen: &mut HashSet<FileId>,
+    found: &mut Vec<PathBuf>,
+) -> Result<(), CassetteError> {
+    let io = |e| CassetteError {
         path: dir.to_owned(),
         kind: CassetteErrorKind::Io(e),
-    })?;
+    };
+    let meta = std::fs::metadata(dir).map_err(io)?;
+    if !seen.insert(file_id(dir, &meta)) {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(io)?;
     for entry in entries.flatten() {
         let p = entry.path();
-        if p.is_dir() {
+        let is_json = p.extension().is_some_and(|e| e == "json");
+        let Ok(meta) = std::fs::metadata(&p) else {
+            if is_json {
+                found.push(p);
+            }
+            continue;
+        };
+        if meta.is_dir() {
             if p.file_name().is_some_and(|n| n == "nonconformant") {
                 continue;
             }
-            walk(&p, found)?;
-        } else if p.extension().is_some_and(|e| e == "json") {
+            walk(&p, seen, found)?;
+        } else if is_json && seen.insert(file_id(&p, &meta)) {
             found.push(p);
         }
     }

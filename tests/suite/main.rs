@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod discovery;
 mod e2e;
 mod fixtures;
 mod generators;
