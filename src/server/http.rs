@@ -418,7 +418,7 @@ fn index(replay: &Replay, stats: &ConnectionStats) -> String {
     let mut out = String::from("tooltape replay server\n");
     for (id, c) in replay.sessions() {
         out.push_str(&format!(
-            "/s/{id}  {}  {}  {} requests\n",
+            "/s/{id}  {}  {}  requests: {}\n",
             c.provider(),
             crate::report::escape(c.name()),
             replay.request_count(&id)

@@ -261,3 +261,64 @@ async fn a_correct_loop_is_answered_while_huge_requests_are_being_judged() {
         .unwrap();
     assert!(light.conformant, "{report}");
 }
+
+#[tokio::test]
+async fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
+    let mut serve = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 64 && exec \"$0\" serve \"$1\" --port 0 --format json --header-timeout 1 --idle-timeout 1",
+        ])
+        .arg(crate::support::bin())
+        .arg(format!("fixtures/{TWO}"))
+        .current_dir(crate::support::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = serve.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let banner = lines.next().unwrap().unwrap();
+    let url = banner
+        .strip_prefix("tooltape replay server on ")
+        .unwrap_or_else(|| panic!("{banner}"))
+        .to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    let addr: SocketAddr = url.strip_prefix("http://").unwrap().parse().unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..120 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let cassette = load(TWO);
+    let client = reqwest::Client::builder().timeout(SAFETY).build().unwrap();
+    let reply = client
+        .post(format!("{url}/v1/chat/completions"))
+        .bearer_auth("sk-test")
+        .body(first_request(&cassette))
+        .send()
+        .await
+        .expect("answered once idle connections are closed");
+    assert_eq!(reply.status(), 200);
+    let index = client
+        .get(format!("{url}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let errors: u64 = index
+        .split("accepted, ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{index}"));
+    assert!(errors > 0, "the limit was reached: {index}");
+    assert!(
+        errors < 100,
+        "each failed accept is followed by a pause, not retried at once: {index}"
+    );
+    drop(idle);
+    let _ = serve.kill();
+    let _ = serve.wait();
+}
