@@ -7,6 +7,7 @@ mod e2e;
 mod fixtures;
 mod generators;
 mod hostile;
+mod load;
 mod nonconformant;
 mod oracle;
 mod props;
