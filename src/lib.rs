@@ -33,6 +33,7 @@
 pub mod cassette;
 pub mod check;
 pub mod conformance;
+pub mod credentials;
 pub mod provider;
 pub mod reference_loop;
 pub mod report;

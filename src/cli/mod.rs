@@ -5,11 +5,13 @@ mod app;
 mod args;
 mod check;
 mod exit;
+mod limits;
 mod output;
 mod rules;
 mod run;
 mod schema;
 mod serve;
+mod signals;
 mod validate;
 
 pub use app::main;

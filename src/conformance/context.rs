@@ -1,5 +1,6 @@
 //! What a rule sees: one request with its cassette, or a finished session.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::echo::{self, Echoes};
@@ -17,6 +18,7 @@ pub struct RequestContext<'a> {
     /// The request, or why it does not decode.
     pub decoded: &'a Result<DecodedRequest, Malformed>,
     pairing: OnceLock<Vec<Issue>>,
+    unanswered: OnceLock<HashMap<usize, Rejection>>,
     answers: OnceLock<Vec<TurnAnswers<'a>>>,
     echoes: OnceLock<Echoes>,
 }
@@ -52,6 +54,7 @@ impl<'a> RequestContext<'a> {
             cassette,
             decoded,
             pairing: OnceLock::new(),
+            unanswered: OnceLock::new(),
             answers: OnceLock::new(),
             echoes: OnceLock::new(),
         }
@@ -122,10 +125,14 @@ impl<'a> RequestContext<'a> {
                 .any(|c| self.cassette.tool(&c.name).fails.is_some())
     }
 
-    /// The provider's error for the unanswered calls of `turn` (1-based).
+    /// The provider's error for the unanswered calls of `turn` (1-based), computed once per
+    /// request; cloning it shares the list of ids.
     #[must_use]
     pub fn unanswered_rejection(&self, turn: usize) -> Option<Rejection> {
-        pairing::unanswered(self.pairing(), turn)
+        self.unanswered
+            .get_or_init(|| pairing::unanswered(self.pairing()))
+            .get(&turn)
+            .cloned()
     }
 }
 
@@ -134,7 +141,9 @@ impl<'a> RequestContext<'a> {
 pub struct SessionContext<'a> {
     /// The cassette replayed.
     pub cassette: &'a Cassette,
-    /// Every model request of the session, in arrival order.
+    /// The model requests of the session, in arrival order. The replay server passes the last
+    /// one only (all the session rules read), so a session's memory stays bounded however
+    /// many requests it gets.
     pub requests: Vec<SessionRequest>,
     /// The tool calls made through the tool endpoints, in arrival order.
     pub tool_spans: Vec<Span>,
@@ -185,18 +194,22 @@ fn answers<'a>(
             continue;
         }
         let served = cassette.calls(t);
-        let calls: Vec<&str> = if served.is_empty() {
+        let ids: Vec<&str> = if served.is_empty() {
             messages[a].tool_calls().map(|c| c.id.as_str()).collect()
         } else {
             served.iter().map(|c| c.id.as_str()).collect()
         };
+        let mut calls: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.into_iter().enumerate() {
+            calls.entry(id).or_insert(i);
+        }
         let mut found = Vec::new();
         for (m, message) in messages.iter().enumerate().skip(a + 1) {
             if message.role == Role::Assistant {
                 break;
             }
             for (b, result) in message.tool_results() {
-                if let Some(call) = calls.iter().position(|id| *id == result.call_id) {
+                if let Some(&call) = calls.get(result.call_id.as_str()) {
                     found.push(Answer {
                         call,
                         message: m,

@@ -18,5 +18,5 @@ mod timing;
 
 pub use catalogue::{RULES, judge_request, judge_session, rule};
 pub use context::{RequestContext, SessionContext, SessionRequest, UnsupportedRoute};
-pub use finding::{Finding, Severity};
+pub use finding::{Finding, MAX_MESSAGE, NotKept, Severity, keep_at_most};
 pub use rule::{Rule, RuleInfo};

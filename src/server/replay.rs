@@ -3,8 +3,8 @@
 //! Each request finds its turn from its own history (how many assistant turns it carries), so
 //! any number of loops can replay one cassette at once without a shared cursor.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,10 +13,13 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
+use super::ledger::Ledger;
+use super::limits::Limits;
+use super::sessions::{bare_url_fit, list, session_ids};
 use super::tools::{self, ToolDesk, ToolReply};
 use crate::cassette::{Cassette, ResponseBody};
 use crate::conformance::{
-    self, Finding, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
+    self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
 };
 use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta};
 use crate::span::Span;
@@ -66,11 +69,12 @@ impl Reply {
     }
 }
 
-/// A cassette ready to serve: its replies built once.
+/// A cassette ready to serve: its replies built once, and the ledger its verdict is read from.
 #[derive(Debug)]
 struct Served {
     cassette: Arc<Cassette>,
     replies: Vec<Reply>,
+    ledger: Mutex<Ledger>,
 }
 
 impl Served {
@@ -118,7 +122,17 @@ impl Served {
                 },
             })
             .collect();
-        Self { cassette, replies }
+        Self {
+            cassette,
+            replies,
+            ledger: Mutex::default(),
+        }
+    }
+
+    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -130,6 +144,7 @@ pub struct Replay {
     clock: Instant,
     desk: ToolDesk,
     barrier: Option<Duration>,
+    limits: Limits,
 }
 
 impl Default for Replay {
@@ -154,7 +169,26 @@ impl Replay {
             clock: Instant::now(),
             desk: ToolDesk::default(),
             barrier: None,
+            limits: Limits::default(),
         }
+    }
+
+    /// An empty replay within `limits` (journal size, findings kept, and the transport's).
+    #[must_use]
+    pub fn with_limits(limits: Limits) -> Self {
+        Self {
+            limits,
+            ..Self::with_journal(Journal::with_limits(
+                limits.journal_entries,
+                limits.journal_bytes,
+            ))
+        }
+    }
+
+    /// The limits this replay, and a server started for it, keep to.
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Holds each tool reply until every independent call of its turn has arrived, or `grace`
@@ -246,17 +280,21 @@ impl Replay {
                 },
                 Some(404),
             );
-            self.journal.push(Entry::Model(ModelEntry {
-                session: id,
-                at_ms: self.now_ms(),
-                turn: None,
-                status: reply.status(),
-                streamed: false,
-                reencoded: false,
-                unsupported: None,
-                findings: Vec::new(),
-                note: Some(message),
-            }));
+            self.record_model(
+                &served,
+                ModelEntry {
+                    session: id,
+                    at_ms: self.now_ms(),
+                    turn: None,
+                    status: reply.status(),
+                    streamed: false,
+                    reencoded: false,
+                    unsupported: None,
+                    findings: Vec::new(),
+                    note: Some(message),
+                },
+                NotKept::default(),
+            );
             return reply;
         }
         let decoded: Result<DecodedRequest, Malformed> =
@@ -273,6 +311,8 @@ impl Replay {
         let decoded = decoded.map(|r| conformance::echo::resolve_continuation(&served.cassette, r));
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
+        let (findings, not_kept) =
+            conformance::keep_at_most(findings, self.limits.findings_per_request);
         let turn = decoded.as_ref().ok().map(|_| cx.echoes().next);
         let mut reencoded = false;
         let reply = match (&rejection, turn) {
@@ -299,17 +339,21 @@ impl Replay {
                 None,
             ),
         };
-        self.journal.push(Entry::Model(ModelEntry {
-            session: id,
-            at_ms: self.now_ms(),
-            turn,
-            status: reply.status(),
-            streamed: matches!(reply, Reply::Sse { .. }),
-            reencoded,
-            unsupported: None,
-            findings,
-            note: None,
-        }));
+        self.record_model(
+            &served,
+            ModelEntry {
+                session: id,
+                at_ms: self.now_ms(),
+                turn,
+                status: reply.status(),
+                streamed: matches!(reply, Reply::Sse { .. }),
+                reencoded,
+                unsupported: None,
+                findings,
+                note: None,
+            },
+            not_kept,
+        );
         reply
     }
 
@@ -351,20 +395,67 @@ impl Replay {
                 (sessions.len() == 1).then(|| sessions[0].0.clone())
             }
         };
-        if let Some(session) = session {
-            self.journal.push(Entry::Model(ModelEntry {
-                session,
-                at_ms: self.now_ms(),
-                turn: None,
-                status: reply.status(),
-                streamed: false,
-                reencoded: false,
-                unsupported: Some(UnsupportedRoute { route, advice }),
-                findings: Vec::new(),
-                note: Some(message),
-            }));
+        if let Some((session, served)) = session.and_then(|s| self.served(&s).map(|v| (s, v))) {
+            self.record_model(
+                &served,
+                ModelEntry {
+                    session,
+                    at_ms: self.now_ms(),
+                    turn: None,
+                    status: reply.status(),
+                    streamed: false,
+                    reencoded: false,
+                    unsupported: Some(UnsupportedRoute { route, advice }),
+                    findings: Vec::new(),
+                    note: Some(message),
+                },
+                NotKept::default(),
+            );
         }
         reply
+    }
+
+    /// Keeps what the verdict needs from a model request in the session's ledger, then
+    /// journals it.
+    fn record_model(&self, served: &Served, entry: ModelEntry, not_kept: NotKept) {
+        {
+            let mut ledger = served.ledger();
+            let request = SessionRequest {
+                turn: entry.turn,
+                served: entry.status == 200,
+            };
+            match &entry.unsupported {
+                Some(route) => ledger.unsupported(route),
+                None => ledger.request(request, &entry.findings, self.limits.findings_per_session),
+            }
+            ledger.not_kept.merge(not_kept);
+            if let Some(turn) = entry.turn.filter(|_| entry.status == 200) {
+                ledger.served.insert(turn);
+                if entry.reencoded {
+                    ledger.reencoded.insert((turn, entry.streamed));
+                }
+            }
+            if let Some(note) = &entry.note {
+                ledger.note(note);
+            }
+        }
+        self.journal.push(Entry::Model(entry));
+    }
+
+    /// Keeps a tool call's span in the session's ledger (the first call of each id), then
+    /// journals it.
+    fn record_tool(&self, served: &Served, entry: ToolEntry) {
+        if !entry.repeat {
+            served.ledger().spans.push(Span {
+                turn: entry.turn,
+                call_id: entry.call_id.clone(),
+                name: entry.name.clone(),
+                start_ms: entry.start_ms,
+                end_ms: entry.end_ms,
+                barrier_timed_out: entry.barrier_timed_out,
+            });
+        }
+        self.journal.push(Entry::Tool(entry));
     }
 
     /// Handles one request to a tool endpoint: `POST /tools/{name}` with the call's arguments
@@ -412,21 +503,19 @@ impl Replay {
             }
             _ => false,
         };
-        let entry = |status, end_ms| {
-            Entry::Tool(ToolEntry {
-                session: id.clone(),
-                turn: claim.turn,
-                call_id: claim.call.id.clone(),
-                name: name.to_owned(),
-                start_ms,
-                end_ms,
-                status,
-                barrier_timed_out,
-                repeat: claim.repeat,
-            })
+        let entry = |status, end_ms| ToolEntry {
+            session: id.clone(),
+            turn: claim.turn,
+            call_id: claim.call.id.clone(),
+            name: name.to_owned(),
+            start_ms,
+            end_ms,
+            status,
+            barrier_timed_out,
+            repeat: claim.repeat,
         };
         if sim.hangs {
-            self.journal.push(entry(0, None));
+            self.record_tool(&served, entry(0, None));
             futures::future::pending::<()>().await;
         }
         tokio::time::sleep(cassette.latency(claim.turn, &claim.call)).await;
@@ -444,7 +533,7 @@ impl Replay {
                 None => ToolReply::text(200, format!("{name} done")),
             },
         };
-        self.journal.push(entry(reply.status, Some(self.now_ms())));
+        self.record_tool(&served, entry(reply.status, Some(self.now_ms())));
         reply
     }
 
@@ -529,198 +618,119 @@ impl Replay {
         }
     }
 
-    /// Everything the rules found for one session, once its loop has finished: the findings
-    /// of each request (each distinct finding once) and of the session rules.
+    fn served(&self, session: &str) -> Option<Arc<Served>> {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(session)
+            .cloned()
+    }
+
+    /// Everything the rules found for one session, once its loop has finished: each distinct
+    /// finding of its requests once (as many as the limit keeps, see [`Replay::not_kept`]),
+    /// then the findings of the session rules. Read from the session's ledger, never from the
+    /// evictable journal.
     #[must_use]
     pub fn findings(&self, session: &str) -> Vec<Finding> {
-        let sessions = self
-            .sessions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(served) = sessions.get(session).cloned() else {
+        let Some(served) = self.served(session) else {
             return Vec::new();
         };
-        drop(sessions);
-        let mut findings: Vec<Finding> = Vec::new();
-        let mut requests = Vec::new();
-        let mut unsupported = Vec::new();
-        for entry in self.journal.session(session) {
-            if let Entry::Model(m) = entry {
-                if let Some(u) = m.unsupported {
-                    unsupported.push(u);
-                    continue;
-                }
-                requests.push(SessionRequest {
-                    turn: m.turn,
-                    served: m.status == 200,
-                });
-                for f in m.findings {
-                    if !findings.contains(&f) {
-                        findings.push(f);
-                    }
-                }
-            }
-        }
+        let ledger = served.ledger();
+        let mut findings: Vec<Finding> = ledger.findings().cloned().collect();
+        let unsupported = ledger.unsupported.clone();
         let cx = SessionContext {
             cassette: &served.cassette,
-            requests,
-            tool_spans: self.tool_spans(session),
+            requests: ledger.last.into_iter().collect(),
+            tool_spans: ledger.spans.clone(),
             barrier: self.barrier.is_some(),
             unsupported,
         };
+        drop(ledger);
         findings.extend(conformance::judge_session(&cx));
         findings
     }
 
-    /// The turns (0-based) served with status 200 to one session, in order.
+    /// The findings of one session that were found but not kept (over a limit), by severity.
     #[must_use]
-    pub fn served_turns(&self, session: &str) -> Vec<usize> {
-        self.journal
-            .session(session)
-            .into_iter()
-            .filter_map(|e| match e {
-                Entry::Model(m) if m.status == 200 => m.turn,
-                _ => None,
-            })
-            .collect()
+    pub fn not_kept(&self, session: &str) -> NotKept {
+        self.served(session)
+            .map(|s| s.ledger().not_kept)
+            .unwrap_or_default()
     }
 
-    /// The tool endpoint calls of one session (first call of each id), oldest first.
+    /// The turns (0-based) served with status 200 to one session, in turn order, each once.
+    #[must_use]
+    pub fn served_turns(&self, session: &str) -> Vec<usize> {
+        self.served(session)
+            .map(|s| s.ledger().served.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// The tool endpoint calls of one session (first call of each id), in the order they
+    /// finished (a hung call when it started).
     #[must_use]
     pub fn tool_spans(&self, session: &str) -> Vec<Span> {
-        self.journal
-            .session(session)
-            .into_iter()
-            .filter_map(|e| match e {
-                Entry::Tool(t) if !t.repeat => Some(Span {
-                    turn: t.turn,
-                    call_id: t.call_id,
-                    name: t.name,
-                    start_ms: t.start_ms,
-                    end_ms: t.end_ms,
-                    barrier_timed_out: t.barrier_timed_out,
-                }),
-                _ => None,
-            })
-            .collect()
+        self.served(session)
+            .map(|s| s.ledger().spans.clone())
+            .unwrap_or_default()
     }
 
     /// What the report should mention about how one session was served: the turns recorded in
     /// one mode and served in the other (re-encoded by the codec).
     #[must_use]
     pub fn served_notes(&self, session: &str) -> Vec<String> {
-        let mut notes: Vec<String> = self
-            .journal
-            .session(session)
-            .into_iter()
-            .filter_map(|e| match e {
-                Entry::Model(m) if m.reencoded => m.turn.map(|t| {
-                    let (asked, recorded) = if m.streamed {
-                        ("a stream", "JSON")
-                    } else {
-                        ("JSON", "a stream")
-                    };
-                    format!(
-                        "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
-                        t + 1
-                    )
-                }),
-                _ => None,
-            })
-            .collect();
-        notes.dedup();
-        notes
-    }
-
-    /// The notes of one session's requests (problems that are not the loop's conformance).
-    #[must_use]
-    pub fn notes(&self, session: &str) -> Vec<String> {
-        self.journal
-            .session(session)
-            .into_iter()
-            .filter_map(|e| match e {
-                Entry::Model(m) => m.note,
-                Entry::Tool(_) => None,
+        let Some(served) = self.served(session) else {
+            return Vec::new();
+        };
+        let ledger = served.ledger();
+        ledger
+            .reencoded
+            .iter()
+            .map(|&(t, streamed)| {
+                let (asked, recorded) = if streamed {
+                    ("a stream", "JSON")
+                } else {
+                    ("JSON", "a stream")
+                };
+                format!(
+                    "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
+                    t + 1
+                )
             })
             .collect()
+    }
+
+    /// The notes of one session's requests (problems that are not the loop's conformance),
+    /// each once.
+    #[must_use]
+    pub fn notes(&self, session: &str) -> Vec<String> {
+        self.served(session)
+            .map(|s| s.ledger().notes().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// How many model requests one session received.
     #[must_use]
     pub fn request_count(&self, session: &str) -> usize {
-        self.journal
-            .session(session)
-            .iter()
-            .filter(|e| matches!(e, Entry::Model(_)))
-            .count()
-    }
-}
-
-/// How well a request without a session prefix fits a cassette that starts with its prompt:
-/// how many of the call ids it echoes the cassette served (a follow-up belongs to the
-/// cassette that served its calls), then whether the cassette was recorded in the mode the
-/// request asks for.
-fn bare_url_fit(cassette: &Cassette, request: &DecodedRequest) -> (usize, bool) {
-    let echoed = request
-        .conversation
-        .messages
-        .iter()
-        .flat_map(|m| m.tool_calls())
-        .filter(|c| {
-            (0..cassette.turns.len()).any(|t| cassette.calls(t).iter().any(|s| s.id == c.id))
+        self.served(session).map_or(0, |s| {
+            usize::try_from(s.ledger().requests).unwrap_or(usize::MAX)
         })
-        .count();
-    (echoed, cassette.streaming() == request.stream)
-}
-
-/// The cassettes of `cassettes` that a request without a session prefix cannot tell apart
-/// (same provider and first prompt), grouped; each group has two or more.
-#[must_use]
-pub fn ambiguous_bare_urls(cassettes: &[(String, Arc<Cassette>)]) -> Vec<Vec<String>> {
-    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for (id, c) in cassettes {
-        groups
-            .entry((c.provider().name().to_owned(), c.prompt().trim().to_owned()))
-            .or_default()
-            .push(id.clone());
     }
-    groups.into_values().filter(|g| g.len() > 1).collect()
-}
 
-fn list<'a>(keys: impl Iterator<Item = &'a String>) -> String {
-    let keys: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
-    if keys.is_empty() {
-        "no sessions".to_owned()
-    } else {
-        format!("sessions {}", keys.join(", "))
+    /// The report entry for one session: its findings, what was not kept, its request count
+    /// and notes, with `turns` as its timing figures.
+    #[must_use]
+    pub fn report(
+        &self,
+        session: &str,
+        cassette: &Cassette,
+        turns: Vec<crate::report::TurnTiming>,
+    ) -> crate::report::CassetteReport {
+        let mut report =
+            crate::report::CassetteReport::new(cassette, self.findings(session), turns);
+        report.not_kept = self.not_kept(session);
+        report.requests = Some(self.request_count(session) as u64);
+        report.notes = self.served_notes(session);
+        report
     }
-}
-
-/// Session ids for cassettes: the name, made URL-safe and unique.
-#[must_use]
-fn session_ids(cassettes: &[Arc<Cassette>]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    cassettes
-        .iter()
-        .map(|c| {
-            let base: String = c
-                .name()
-                .chars()
-                .map(|ch| {
-                    if ch.is_ascii_alphanumeric() || "-_.".contains(ch) {
-                        ch
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            let mut id = base.clone();
-            let mut n = 2;
-            while !seen.insert(id.clone()) {
-                id = format!("{base}-{n}");
-                n += 1;
-            }
-            id
-        })
-        .collect()
 }

@@ -2,10 +2,13 @@
 
 mod bad_input;
 mod cli;
+mod discovery;
 mod e2e;
 mod fixtures;
 mod generators;
+mod hostile;
 mod layout;
+mod load;
 mod nonconformant;
 mod oracle;
 mod props;
@@ -13,9 +16,10 @@ mod python;
 mod report;
 mod roundtrip;
 mod serve;
+mod signals;
 mod snapshots;
 mod stderr;
 mod support;
 mod threads;
 mod tools;
-mod verdicts;
+mod transport;

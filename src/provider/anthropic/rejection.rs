@@ -126,7 +126,8 @@ mod tests {
             ids: vec![
                 "toolu_01HqfLWiAKQLsniF2fBGF2KD".to_owned(),
                 "toolu_01SJzDkeAZER935cpGFptTNk".to_owned(),
-            ],
+            ]
+            .into(),
         });
         assert_eq!(reply.status, 400);
         assert_eq!(

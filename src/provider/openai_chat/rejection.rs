@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(
             rejection_body(Rejection::MissingResults {
                 assistant: 3,
-                ids: vec!["call_W353ADYhbga77VOI65B7MIsL".to_owned(), "call_IFx8fBJ6Oiz1XKIztWbsf9QX".to_owned()],
+                ids: vec!["call_W353ADYhbga77VOI65B7MIsL".to_owned(), "call_IFx8fBJ6Oiz1XKIztWbsf9QX".to_owned()].into(),
             }),
             (
                 400,
