@@ -34,6 +34,7 @@ pub mod cassette;
 pub mod check;
 pub mod conformance;
 pub mod provider;
+pub mod record;
 pub mod reference_loop;
 pub mod report;
 pub mod run;

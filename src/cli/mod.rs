@@ -5,6 +5,7 @@ mod app;
 mod args;
 mod check;
 mod exit;
+mod import;
 mod output;
 mod rules;
 mod run;

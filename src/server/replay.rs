@@ -512,12 +512,38 @@ impl Replay {
     }
 
     /// What the report should mention about how one session was served: the turns recorded in
-    /// one mode and served in the other (re-encoded by the codec).
+    /// one mode and served in the other (re-encoded by the codec), and responses that are
+    /// synthetic (made up by the import of a recording that ends with tool calls).
     #[must_use]
     pub fn served_notes(&self, session: &str) -> Vec<String> {
-        let mut notes: Vec<String> = self
-            .journal
-            .session(session)
+        let cassette = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(session)
+            .map(|s| s.cassette.clone());
+        let synthetic = |t: usize| {
+            cassette
+                .as_ref()
+                .and_then(|c| c.turns.get(t))
+                .is_some_and(|turn| turn.response.synthetic)
+        };
+        let entries = self.journal.session(session);
+        let mut notes: Vec<String> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Model(m) => m.turn.filter(|t| synthetic(*t)),
+                Entry::Tool(_) => None,
+            })
+            .map(|t| {
+                format!(
+                    "turn {} was answered with a synthetic response: the recording ends before it, so its final answer is made up (the request was judged all the same)",
+                    t + 1
+                )
+            })
+            .collect();
+        notes.dedup();
+        let mut reencoded: Vec<String> = entries
             .into_iter()
             .filter_map(|e| match e {
                 Entry::Model(m) if m.reencoded => m.turn.map(|t| {
@@ -534,7 +560,8 @@ impl Replay {
                 _ => None,
             })
             .collect();
-        notes.dedup();
+        reencoded.dedup();
+        notes.extend(reencoded);
         notes
     }
 
