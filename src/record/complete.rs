@@ -13,7 +13,8 @@ pub const PLACEHOLDER_PROMPT: &str =
     "(tooltape import: the recording has no request; this prompt stands in for the one sent)";
 
 /// The text of a synthetic final answer.
-pub const FINAL_TEXT: &str = "(tooltape import: synthetic final answer; the recording ends with tool calls and no recorded follow-up)";
+pub const FINAL_TEXT: &str =
+    "Synthetic final answer (tooltape import): the recording ends with tool calls.";
 
 /// The JSON body of a recorded response: the text itself, or the body the API would have
 /// sent for the stream.

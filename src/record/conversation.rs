@@ -106,6 +106,7 @@ fn describe(exchange: &Exchange) -> String {
 /// A call to a provider does not decode, or no exchange is a provider call.
 pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> {
     let mut out = Calls::default();
+    let mut unread = Vec::new();
     for (at, exchange) in exchanges.iter().enumerate() {
         let ok = (200..300).contains(&exchange.status);
         let routed = route(exchange);
@@ -152,6 +153,15 @@ pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> 
                     request_ok.then_some((p, turn))
                 });
                 let Some((provider, turn)) = found else {
+                    if request.is_none() {
+                        let tried: Vec<String> = Provider::ALL
+                            .iter()
+                            .filter_map(|p| {
+                                decode(*p, &response).err().map(|e| format!("as {p}: {e}"))
+                            })
+                            .collect();
+                        unread.push(tried.join("; "));
+                    }
                     out.left_out.push(format!(
                         "interaction {at} ({}) is not a call tooltape reads",
                         describe(exchange)
@@ -206,7 +216,12 @@ pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> 
         });
     }
     if out.calls.is_empty() {
-        let seen = if exchanges.is_empty() {
+        let seen = if !unread.is_empty() {
+            format!(
+                "the response, recorded without its request, does not decode ({})",
+                unread.join("; ")
+            )
+        } else if exchanges.is_empty() {
             "the file holds no interactions".to_owned()
         } else {
             let mut kinds: Vec<(String, usize)> = Vec::new();

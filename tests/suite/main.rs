@@ -5,6 +5,7 @@ mod cli;
 mod e2e;
 mod fixtures;
 mod generators;
+mod import;
 mod layout;
 mod nonconformant;
 mod oracle;
