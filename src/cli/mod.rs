@@ -7,6 +7,7 @@ mod check;
 mod exit;
 mod import;
 mod output;
+mod record;
 mod rules;
 mod run;
 mod schema;

@@ -11,6 +11,7 @@ mod nonconformant;
 mod oracle;
 mod props;
 mod python;
+mod record;
 mod report;
 mod roundtrip;
 mod serve;
