@@ -64,9 +64,9 @@ pub async fn execute(args: ServeArgs) -> Result<u8, Failure> {
     let mut report = Report::default();
     for (id, c) in ids.iter().zip(&cassettes) {
         if replay.request_count(id) > 0 {
-            report
-                .cassettes
-                .push(CassetteReport::new(c, replay.findings(id), Vec::new()));
+            let mut entry = CassetteReport::new(c, replay.findings(id), Vec::new());
+            entry.notes = replay.served_notes(id);
+            report.cassettes.push(entry);
         }
     }
     if report.cassettes.is_empty() {
