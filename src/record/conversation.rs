@@ -112,7 +112,7 @@ pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> 
         let routed = route(exchange);
         if !ok {
             out.left_out.push(format!(
-                "interaction {at} ({}) answered {}: a cassette replays answered calls",
+                "interaction {at} of the file ({}, answered {}) is left out: a cassette replays answered calls",
                 describe(exchange),
                 exchange.status
             ));
@@ -140,7 +140,7 @@ pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> 
             None => {
                 let (Ok(request), Ok(response)) = (request, response) else {
                     out.left_out.push(format!(
-                        "interaction {at} ({}) is not a call tooltape reads",
+                        "interaction {at} of the file ({}) is left out: it is not a call tooltape reads",
                         describe(exchange)
                     ));
                     continue;
@@ -163,7 +163,7 @@ pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> 
                         unread.push(tried.join("; "));
                     }
                     out.left_out.push(format!(
-                        "interaction {at} ({}) is not a call tooltape reads",
+                        "interaction {at} of the file ({}) is left out: it is not a call tooltape reads",
                         describe(exchange)
                     ));
                     continue;
@@ -281,8 +281,10 @@ pub fn split(calls: Vec<Call>, left_out: &mut Vec<String>) -> Vec<Vec<Call>> {
         match chosen {
             Some(i) => conversations[i].push(call),
             None => left_out.push(format!(
-                "interaction {} carries {} assistant turns, but no conversation recorded before it has that many responses",
-                call.at, call.assistant_turns
+                "interaction {} of the file is left out: its request carries {} assistant turn{}, but no conversation recorded before it has that many responses",
+                call.at,
+                call.assistant_turns,
+                if call.assistant_turns == 1 { "" } else { "s" }
             )),
         }
     }

@@ -152,13 +152,13 @@ pub fn import_exchanges(
         let mut context = Vec::new();
         if total > 1 {
             context.push(format!(
-                "the recording holds {total} conversations; this is conversation {} (interactions {} of the file)",
+                "the recording holds {total} conversations; this is conversation {} ({} of the file)",
                 n + 1,
-                list(&conv.iter().map(|c| c.at).collect::<Vec<_>>())
+                noun("interaction", &conv.iter().map(|c| c.at).collect::<Vec<_>>())
             ));
         }
         if n == 0 {
-            context.extend(calls.left_out.iter().map(|l| format!("{l}, left out")));
+            context.extend(calls.left_out.iter().cloned());
         }
         out.push(cassette(conv, name, origin, context, options)?);
     }

@@ -87,7 +87,7 @@ fn only_the_provider_calls_of_a_har_file_are_kept() {
     assert_eq!(made[0].file.interactions.len(), 2);
     let notes = made[0].file.source.notes.clone().unwrap_or_default();
     assert!(
-        notes.contains("Interaction 0 (`GET /v1/models`) is not a call tooltape reads, left out"),
+        notes.contains("Interaction 0 of the file (`GET /v1/models`) is left out: it is not a call tooltape reads."),
         "{notes}"
     );
 }
