@@ -156,9 +156,15 @@ impl Recorder {
         let response = match upstream.body(body.clone()).send().await {
             Ok(r) => r,
             Err(e) => {
+                let mut why = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    why.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
                 return problem(
                     StatusCode::BAD_GATEWAY,
-                    &format!("tooltape record cannot reach the upstream `{url}`: {e}"),
+                    &format!("tooltape record cannot reach the upstream `{url}`: {why}"),
                 );
             }
         };

@@ -373,3 +373,29 @@ fn the_recorder_refuses_to_overwrite_a_cassette_without_force() {
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "{}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_upstream_is_a_502_that_names_it_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("none.json");
+    let mut recorder = Recorder::start("http://127.0.0.1:1", &out, &[]);
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", recorder.url))
+        .body(REQUEST)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("cannot reach the upstream `http://127.0.0.1:1/v1/chat/completions`"),
+        "{body}"
+    );
+    assert_eq!(recorder.signal("-INT"), Some(0));
+    assert!(
+        recorder.printed().contains("nothing was recorded"),
+        "{}",
+        recorder.printed()
+    );
+    assert!(!out.exists());
+}
