@@ -35,6 +35,7 @@ pub mod check;
 pub mod conformance;
 pub mod credentials;
 pub mod provider;
+pub mod record;
 pub mod reference_loop;
 pub mod report;
 pub mod run;

@@ -113,6 +113,17 @@ pub fn content_text(content: &Value) -> String {
     }
 }
 
+/// A tool a request declares, in provider-neutral terms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolDefinition {
+    /// The tool's name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// The JSON Schema of its arguments.
+    pub parameters: Value,
+}
+
 /// A reasoning or thinking block that must travel back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Thinking {

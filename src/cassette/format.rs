@@ -100,6 +100,10 @@ pub struct Source {
     /// The licence of the source, e.g. `MIT`, `Apache-2.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// The recording format it was imported from (`go-vcr v2 YAML`, `HAR 1.2`, …), or
+    /// `tooltape record`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
     /// What was changed or added when converting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
@@ -174,6 +178,11 @@ pub struct RecordedResponse {
     /// Made by hand (e.g. a final answer added after a recording that ends with tool calls).
     #[serde(default, skip_serializing_if = "is_false")]
     pub synthetic: bool,
+    /// For a stream recorded by `tooltape record`: the milliseconds before each frame since
+    /// the previous one (the first frame: since the request reached the upstream), kept for
+    /// pacing a replay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frame_delays_ms: Vec<u64>,
 }
 
 /// A response body, verbatim.

@@ -11,7 +11,7 @@ use super::registry::Provider;
 use super::rejection::{ErrorReply, Rejection};
 use super::sse::Event;
 use super::{Malformed, ResponseError};
-use crate::transcript::{AssistantTurn, Conversation, Message, ToolResult};
+use crate::transcript::{AssistantTurn, Conversation, Message, ToolDefinition, ToolResult};
 
 /// One provider's wire format: routes, headers, requests, responses and error bodies.
 ///
@@ -138,6 +138,29 @@ pub trait Codec: Send + Sync + fmt::Debug {
 
     /// The provider's error body for a rejected request.
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply;
+
+    /// The JSON body of a final text answer `text`, in the envelope of the recorded JSON
+    /// response `like` (its model and id style), for completing a recording that ends with tool
+    /// calls (`tooltape import`). `None`: this codec cannot write one, and the import says so
+    /// (the default, so that a new codec works without it).
+    fn final_answer(&self, like: &str, text: &str) -> Option<String> {
+        let _ = (like, text);
+        None
+    }
+
+    /// A first request for a conversation recorded without one: `prompt` as its one user
+    /// message, `tools` declared, the model of the recorded JSON response `like`, and a stream
+    /// asked for when `stream`. `None`: this codec cannot write one (the default).
+    fn opening_request(
+        &self,
+        like: &str,
+        prompt: &str,
+        tools: &[ToolDefinition],
+        stream: bool,
+    ) -> Option<Value> {
+        let _ = (like, prompt, tools, stream);
+        None
+    }
 }
 
 /// What a route says about a request before its body is read.

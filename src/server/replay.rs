@@ -676,28 +676,42 @@ impl Replay {
     }
 
     /// What the report should mention about how one session was served: the turns recorded in
-    /// one mode and served in the other (re-encoded by the codec).
+    /// one mode and served in the other (re-encoded by the codec), and responses that are
+    /// synthetic (made up by the import of a recording that ends with tool calls).
     #[must_use]
     pub fn served_notes(&self, session: &str) -> Vec<String> {
         let Some(served) = self.served(session) else {
             return Vec::new();
         };
         let ledger = served.ledger();
-        ledger
-            .reencoded
+        let synthetic = ledger
+            .served
             .iter()
-            .map(|&(t, streamed)| {
-                let (asked, recorded) = if streamed {
-                    ("a stream", "JSON")
-                } else {
-                    ("JSON", "a stream")
-                };
+            .filter(|t| {
+                served
+                    .cassette
+                    .turns
+                    .get(**t)
+                    .is_some_and(|turn| turn.response.synthetic)
+            })
+            .map(|t| {
                 format!(
-                    "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
+                    "turn {} was answered with a synthetic response: the recording ends before it, so its final answer is made up (the request was judged all the same)",
                     t + 1
                 )
-            })
-            .collect()
+            });
+        let reencoded = ledger.reencoded.iter().map(|&(t, streamed)| {
+            let (asked, recorded) = if streamed {
+                ("a stream", "JSON")
+            } else {
+                ("JSON", "a stream")
+            };
+            format!(
+                "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
+                t + 1
+            )
+        });
+        synthetic.chain(reencoded).collect()
     }
 
     /// The notes of one session's requests (problems that are not the loop's conformance),

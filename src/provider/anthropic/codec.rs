@@ -8,7 +8,7 @@ use crate::provider::codec::{
 use crate::provider::rejection::{ErrorReply, Rejection};
 use crate::provider::sse::Event;
 use crate::provider::{Malformed, Provider, ResponseError};
-use crate::transcript::{AssistantTurn, ToolResult};
+use crate::transcript::{AssistantTurn, ToolDefinition, ToolResult};
 
 /// Anthropic Messages, `POST /v1/messages`.
 #[derive(Debug, Clone, Copy)]
@@ -129,5 +129,19 @@ impl Codec for Anthropic {
 
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply {
         super::render_rejection(rejection)
+    }
+
+    fn final_answer(&self, like: &str, text: &str) -> Option<String> {
+        super::synthesis::final_answer(like, text)
+    }
+
+    fn opening_request(
+        &self,
+        like: &str,
+        prompt: &str,
+        tools: &[ToolDefinition],
+        stream: bool,
+    ) -> Option<Value> {
+        super::synthesis::opening_request(like, prompt, tools, stream)
     }
 }

@@ -47,6 +47,7 @@ mod rejection;
 mod request;
 mod response;
 mod stream;
+mod synthesis;
 #[cfg(test)]
 mod test_support;
 mod wire;
