@@ -34,6 +34,8 @@ pub mod cassette;
 pub mod check;
 pub mod conformance;
 pub mod credentials;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod provider;
 pub mod record;
 pub mod reference_loop;
