@@ -309,12 +309,12 @@ fn a_dry_run_writes_nothing_and_an_existing_cassette_needs_force() {
     assert!(import(&["--force"]).status.success());
 }
 
-/// `../shared/reference/recordings`, relative to the repository.
+/// The public reference recordings, vendored with their provenance in `tests/reference/recordings`.
 fn recordings() -> PathBuf {
-    let dir = root().join("../shared/reference/recordings");
+    let dir = root().join("tests/reference/recordings");
     assert!(
         dir.join("PROVENANCE.md").is_file(),
-        "the reference recordings are missing: expected them at {} (../shared/reference/recordings next to the repository)",
+        "the reference recordings are missing: expected them at {} (tests/reference/recordings, copied from the reference set with its PROVENANCE.md)",
         dir.display()
     );
     dir
