@@ -243,6 +243,14 @@ impl Cassette {
         caps
     }
 
+    /// The response (0-based) whose calls include `call_id`, if the cassette served it.
+    #[must_use]
+    pub fn turn_of_call(&self, call_id: &str) -> Option<usize> {
+        self.turns
+            .iter()
+            .position(|t| t.calls.iter().any(|c| c.id == call_id))
+    }
+
     /// The calls of response `turn`, or none.
     #[must_use]
     pub fn calls(&self, turn: usize) -> &[ToolCall] {

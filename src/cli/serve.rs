@@ -79,8 +79,7 @@ pub async fn execute(args: ServeArgs) -> Result<u8, Failure> {
             c.path.display(),
         ));
     }
-    let sessions: Vec<_> = ids.iter().cloned().zip(cassettes.iter().cloned()).collect();
-    for group in tooltape::server::ambiguous_bare_urls(&sessions) {
+    for group in tooltape::server::ambiguous_bare_urls(&replay.sessions()) {
         banner.push_str(&format!(
             "note: {} start with the same prompt: on the bare URLs a first request goes to the one recorded in the mode it asks for, and a follow-up to the one that served its calls; use the session URLs (/s/{{session}}/…) to choose\n",
             group

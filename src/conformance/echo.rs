@@ -88,9 +88,9 @@ pub fn echoes(cassette: &Cassette, conversation: &Conversation) -> Echoes {
         if message.role != Role::Assistant {
             continue;
         }
-        let served = message.tool_calls().find_map(|call| {
-            (0..cassette.turns.len()).find(|&t| cassette.calls(t).iter().any(|c| c.id == call.id))
-        });
+        let served = message
+            .tool_calls()
+            .find_map(|call| cassette.turn_of_call(&call.id));
         let turn = match served {
             Some(t) => t,
             None => {

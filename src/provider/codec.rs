@@ -196,6 +196,7 @@ pub struct DecodedRequest {
 pub struct RequestMeta {
     present: BTreeSet<String>,
     trusted: bool,
+    removed: BTreeSet<String>,
 }
 
 impl RequestMeta {
@@ -203,8 +204,8 @@ impl RequestMeta {
     #[must_use]
     pub fn all() -> Self {
         Self {
-            present: BTreeSet::new(),
             trusted: true,
+            ..Self::default()
         }
     }
 
@@ -221,31 +222,23 @@ impl RequestMeta {
             .collect();
         Self {
             present,
-            trusted: false,
+            ..Self::default()
         }
     }
 
     /// These headers, but without `name`.
     #[must_use = "returns the changed headers"]
     pub fn without(mut self, name: &str) -> Self {
-        let name = name.to_ascii_lowercase();
-        if self.trusted {
-            self.trusted = false;
-            self.present = KNOWN_HEADERS.iter().map(|h| (*h).to_owned()).collect();
-        }
-        self.present.remove(&name);
+        self.removed.insert(name.to_ascii_lowercase());
         self
     }
 
     /// Whether the header `name` (lowercase) was sent.
     #[must_use]
     pub fn has(&self, name: &str) -> bool {
-        self.trusted || self.present.contains(name)
+        !self.removed.contains(name) && (self.trusted || self.present.contains(name))
     }
 }
-
-/// Every header some codec requires, so that [`RequestMeta::without`] can start from "all".
-const KNOWN_HEADERS: &[&str] = &["authorization", "x-api-key", "anthropic-version"];
 
 /// Where a provider requires one turn's results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

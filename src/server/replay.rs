@@ -260,7 +260,11 @@ impl Replay {
                 },
             )
         });
-        let (id, served) = match self.find_session(session, Some(provider), parsed.as_ref().ok()) {
+        let request: Result<DecodedRequest, Malformed> = parsed
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|value| provider.decode_request(value));
+        let (id, served) = match self.find_session(session, Some(provider), request.as_ref().ok()) {
             Ok(found) => found,
             Err((status, message)) => {
                 return Reply::error(provider, &Rejection::Harness { message }, Some(status));
@@ -297,17 +301,15 @@ impl Replay {
             );
             return reply;
         }
-        let decoded: Result<DecodedRequest, Malformed> =
-            match (provider.codec().missing_header(&meta), &parsed) {
-                (Some(header), _) => Err(Malformed::new(
-                    "",
-                    MalformedKind::MissingHeader {
-                        header: header.to_owned(),
-                    },
-                )),
-                (None, Ok(value)) => provider.decode_request(value),
-                (None, Err(m)) => Err(m.clone()),
-            };
+        let decoded = match provider.codec().missing_header(&meta) {
+            Some(header) => Err(Malformed::new(
+                "",
+                MalformedKind::MissingHeader {
+                    header: header.to_owned(),
+                },
+            )),
+            None => request,
+        };
         let decoded = decoded.map(|r| conformance::echo::resolve_continuation(&served.cassette, r));
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
@@ -544,9 +546,9 @@ impl Replay {
             .sessions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut serving = sessions.iter().filter(|(_, s)| {
-            (0..s.cassette.turns.len()).any(|t| s.cassette.calls(t).iter().any(|c| c.id == call_id))
-        });
+        let mut serving = sessions
+            .iter()
+            .filter(|(_, s)| s.cassette.turn_of_call(call_id).is_some());
         let first = serving.next();
         match (first, serving.next()) {
             (Some((id, s)), None) => Some((id.clone(), s.clone())),
@@ -558,7 +560,7 @@ impl Replay {
         &self,
         session: Option<&str>,
         provider: Option<Provider>,
-        body: Option<&Value>,
+        request: Option<&DecodedRequest>,
     ) -> Result<(String, Arc<Served>), (u16, String)> {
         let sessions = self
             .sessions
@@ -586,12 +588,7 @@ impl Replay {
                 .ok_or((404, String::new()))?;
             return Ok((id, s));
         }
-        let request = provider
-            .zip(body)
-            .and_then(|(p, b)| p.decode_request(b).ok());
-        let prompt = request
-            .as_ref()
-            .and_then(|r| r.conversation.first_user_text());
+        let prompt = request.and_then(|r| r.conversation.first_user_text());
         let candidates: Vec<_> = sessions
             .iter()
             .filter(|(_, s)| Some(s.cassette.provider()) == provider)
@@ -601,11 +598,9 @@ impl Replay {
                     .is_some_and(|p| p.trim() == s.cassette.prompt().trim())
             })
             .collect();
-        let best = candidates.iter().max_by_key(|(_, s)| {
-            request
-                .as_ref()
-                .map_or((0, false), |r| bare_url_fit(&s.cassette, r))
-        });
+        let best = candidates
+            .iter()
+            .max_by_key(|(_, s)| request.map_or((0, false), |r| bare_url_fit(&s.cassette, r)));
         match best {
             Some((id, s)) => Ok(((*id).clone(), (*s).clone())),
             None => Err((
@@ -637,13 +632,12 @@ impl Replay {
         };
         let ledger = served.ledger();
         let mut findings: Vec<Finding> = ledger.findings().cloned().collect();
-        let unsupported = ledger.unsupported.clone();
         let cx = SessionContext {
             cassette: &served.cassette,
             requests: ledger.last.into_iter().collect(),
             tool_spans: ledger.spans.clone(),
             barrier: self.barrier.is_some(),
-            unsupported,
+            unsupported: ledger.unsupported.clone(),
         };
         drop(ledger);
         findings.extend(conformance::judge_session(&cx));

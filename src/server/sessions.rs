@@ -16,9 +16,7 @@ pub(super) fn bare_url_fit(cassette: &Cassette, request: &DecodedRequest) -> (us
         .messages
         .iter()
         .flat_map(|m| m.tool_calls())
-        .filter(|c| {
-            (0..cassette.turns.len()).any(|t| cassette.calls(t).iter().any(|s| s.id == c.id))
-        })
+        .filter(|c| cassette.turn_of_call(&c.id).is_some())
         .count();
     (echoed, cassette.streaming() == request.stream)
 }
