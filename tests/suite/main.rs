@@ -26,3 +26,4 @@ mod support;
 mod threads;
 mod tools;
 mod transport;
+mod verdicts;
