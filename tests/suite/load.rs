@@ -1,6 +1,7 @@
 //! A bounded loopback load test (issue 11): 256 concurrent loops on one server, on the same and
 //! on different cassettes, with and without the `tooltape-call-id` header, on session prefixes
-//! and on the bare URLs of a one-cassette server. Zero errors, zero cross-talk (each
+//! and on the bare URLs of a one-cassette server and of a server with every bundled cassette
+//! (JSON and stream twins among them, told apart by the mode the loop asks for). Zero errors, zero cross-talk (each
 //! cassette's findings are those of one loop alone), and the report's request counts equal
 //! what was sent.
 
@@ -192,4 +193,84 @@ async fn loops_sharing_a_session_without_call_ids_are_each_matched_to_their_own_
         report.cassettes[0].requests,
         Some(64 * cassette.turns.len() as u64)
     );
+}
+
+/// The cassettes of `cassettes` that a loop on the bare URLs reaches unambiguously: no other
+/// cassette of the same provider starts with the same prompt in the same mode (twins recorded
+/// as JSON and as a stream are told apart by the mode the loop asks for).
+fn told_apart_on_bare_urls(cassettes: &[Arc<Cassette>]) -> Vec<Arc<Cassette>> {
+    let key = |c: &Cassette| (c.provider(), c.prompt().trim().to_owned(), c.streaming());
+    cassettes
+        .iter()
+        .filter(|c| cassettes.iter().filter(|o| key(o) == key(c)).count() == 1)
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loops_on_the_bare_urls_of_a_server_with_every_cassette_reach_their_own() {
+    // `serve fixtures/` with every loop on the bare URLs: the first request is matched by its
+    // prompt and mode, each follow-up by the calls it echoes, each tool call by its call id.
+    let all = cassettes();
+    let reached = told_apart_on_bare_urls(&all);
+    let twins = reached
+        .iter()
+        .filter(|c| {
+            reached.iter().any(|o| {
+                o.provider() == c.provider()
+                    && o.prompt().trim() == c.prompt().trim()
+                    && o.name() != c.name()
+            })
+        })
+        .count();
+    assert!(
+        reached.len() >= 20 && twins >= 4,
+        "the test needs many cassettes, twins among them: {} reached, {twins} twins",
+        reached.len()
+    );
+    let baseline: Vec<BTreeSet<&str>> = join_all(reached.iter().map(alone)).await;
+    let (replay, ids) = server_replay(&all);
+    let server = bind(replay).await;
+    let client = reqwest::Client::new();
+    let loops = 256;
+    let outcomes = join_all((0..loops).map(|i| {
+        let c = &reached[i % reached.len()];
+        let (client, base) = (client.clone(), server.url());
+        async move {
+            recorded_loop(&client, &base, c, true)
+                .await
+                .map_err(|e| format!("{}: {e}", c.name()))
+        }
+    }))
+    .await;
+    let errors: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert!(errors.is_empty(), "{} errors: {errors:#?}", errors.len());
+    let report = server.verify().await;
+    for (n, c) in reached.iter().enumerate() {
+        let runs = (0..loops).filter(|i| i % reached.len() == n).count() as u64;
+        let id = &ids[all.iter().position(|a| a.name() == c.name()).unwrap()];
+        let entry = report
+            .cassettes
+            .iter()
+            .find(|r| r.name == c.name() && r.provider == c.provider().name())
+            .unwrap();
+        assert_eq!(
+            entry.requests,
+            Some(runs * c.turns.len() as u64),
+            "{}: every request reached its own cassette",
+            c.name()
+        );
+        let rules: BTreeSet<&str> = server
+            .replay()
+            .findings(id)
+            .iter()
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(
+            rules,
+            baseline[n],
+            "{}: on the bare URLs the findings are those of one loop alone",
+            c.name()
+        );
+    }
 }
