@@ -1,9 +1,9 @@
 //! A bounded loopback load test (issue 11): 256 concurrent loops on one server, on the same and
 //! on different cassettes, with and without the `tooltape-call-id` header, on session prefixes
 //! and on the bare URLs of a one-cassette server and of a server with every bundled cassette
-//! (JSON and stream twins among them, told apart by the mode the loop asks for). Zero errors, zero cross-talk (each
-//! cassette's findings are those of one loop alone), and the report's request counts equal
-//! what was sent.
+//! (JSON and stream twins among them, told apart by the mode the loop asks for). Zero errors,
+//! zero cross-talk (each cassette's findings are those of one loop alone), and the report's
+//! request counts equal what was sent.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
