@@ -34,7 +34,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -127,6 +126,13 @@ def verdicts(report: dict) -> dict[str, Verdict]:
     return out
 
 
+def pending_rules(want: dict) -> set[str]:
+    """The rules of an expectation that are tooltape false positives awaiting a fix."""
+    if "pending_fix" not in want:
+        return set()
+    return set(want.get("pending_rules", want["rules"]))
+
+
 def judge(fw: Framework, folder: str, got: dict[str, Verdict], expected: dict) -> Row:
     row = Row(fw.name, folder, cassettes=len(got))
     mine = expected.get(fw.name, {}).get(folder, {})
@@ -148,7 +154,7 @@ def judge(fw: Framework, folder: str, got: dict[str, Verdict], expected: dict) -
         rules = sorted(set(want["rules"]))
         warnings = sorted(set(want.get("warnings", [])))
         errors = sorted(set(rules) - set(warnings))
-        pending = set(want.get("pending_rules", rules)) if "pending_fix" in want else set()
+        pending = pending_rules(want)
         if v.errors == errors and v.warnings == warnings:
             if set(rules) <= pending:
                 row.pending += 1
@@ -168,8 +174,8 @@ def judge(fw: Framework, folder: str, got: dict[str, Verdict], expected: dict) -
     return row
 
 
-def load_expected() -> dict:
-    doc = json.loads(EXPECTED.read_text(encoding="utf-8"))
+def load_expected(path: Path) -> dict:
+    doc = json.loads(path.read_text(encoding="utf-8"))
     problems = []
     for fw, folders in doc.get("frameworks", {}).items():
         if fw not in {f.name for f in FRAMEWORKS}:
@@ -187,7 +193,7 @@ def load_expected() -> dict:
                 if "pending_rules" in want and "pending_fix" not in want:
                     problems.append(f"{where}: `pending_rules` without `pending_fix`")
     if problems:
-        sys.exit("run-frameworks: bad tests/frameworks/expected.json:\n  " + "\n  ".join(problems))
+        sys.exit(f"run-frameworks: bad {path}:\n  " + "\n  ".join(problems))
     return doc["frameworks"]
 
 
@@ -203,8 +209,12 @@ def main() -> int:
                         help="cassettes at once within one check (default 4)")
     parser.add_argument("--parallel", type=int, default=1, metavar="N",
                         help="checks at once (default 1)")
-    parser.add_argument("--timeout", type=int, default=120, help="seconds per loop run")
-    parser.add_argument("--reports", type=Path, help="keep the JSON reports in this folder")
+    parser.add_argument("--timeout", type=int, default=300,
+                        help="seconds one loop run may take (default 300: a loaded machine is slow)")
+    parser.add_argument("--expected", type=Path, default=EXPECTED,
+                        help="the expectations (default: tests/frameworks/expected.json)")
+    parser.add_argument("--reports", type=Path, default=ROOT / "target" / "frameworks-reports",
+                        help="where the JSON reports go (default: target/frameworks-reports)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -219,10 +229,10 @@ def main() -> int:
     if not frameworks:
         print(f"run-frameworks: no framework matches {args.only}", file=sys.stderr)
         return 2
-    expected = load_expected()
+    expected = load_expected(args.expected)
     tools = setup()
 
-    reports = args.reports or Path(tempfile.mkdtemp(prefix="tooltape-frameworks-"))
+    reports = args.reports
     reports.mkdir(parents=True, exist_ok=True)
     plan = [(fw, folder) for fw in frameworks for folder in fw.folders
             if not args.folder or folder in args.folder]
@@ -255,10 +265,19 @@ def main() -> int:
     for r in rows:
         print(f"{r.framework:24} {r.folder:12} {r.cassettes:>9} {r.conformant:>10} "
               f"{r.known_bugs:>9} {r.pending:>7} {len(r.mismatches):>8} {r.seconds:>7.1f}")
+    ran = {(r.framework, r.folder) for r in rows}
+    bugs = [(fw, folder, name, want)
+            for fw, folders in expected.items() for folder, cassettes in folders.items()
+            for name, want in cassettes.items() if (fw, folder) in ran
+            and not set(want["rules"]) <= pending_rules(want)]
+    if bugs:
+        print("\nKNOWN framework bugs (tests/frameworks/expected.json):")
+        for fw, folder, name, want in bugs:
+            real = sorted(set(want["rules"]) - pending_rules(want))
+            print(f"  {fw} / {folder} / {name}: {', '.join(real)}")
     pending = [(fw, folder, name, want["pending_fix"])
                for fw, folders in expected.items() for folder, cassettes in folders.items()
-               for name, want in cassettes.items() if "pending_fix" in want
-               and any(r.framework == fw and r.folder == folder for r in rows)]
+               for name, want in cassettes.items() if "pending_fix" in want and (fw, folder) in ran]
     if pending:
         print("\nPENDING tooltape false positives (tests/frameworks/FALSE_POSITIVES.md):")
         for fw, folder, name, why in pending:

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod e2e;
 mod fixtures;
+mod frameworks;
 mod generators;
 mod nonconformant;
 mod oracle;
