@@ -118,12 +118,17 @@ write("TT011-openai-not-json", OA, "TT011", "The body is not JSON.",
           "have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
           None)})
 
-r = req(OA, 1); r["messages"][1]["content"] = "Add and multiply 4 and 5"
-write("TT012-openai-other-prompt", OA, "TT012",
-      "The loop sends another user prompt than the cassette recorded.",
+r = req(OA, 1)
+r["messages"][2]["tool_calls"] = [{"id": "call_0000invented0000000000", "type": "function",
+                                   "function": {"name": "search_the_web", "arguments": "{}"}}]
+r["messages"][3:] = [{"role": "tool", "tool_call_id": "call_0000invented0000000000", "content": "[]"}]
+write("TT012-openai-history-from-another-conversation", OA, "TT012",
+      "The history carries calls the cassette never served, to a tool it never called: the request "
+      "continues no recorded turn. (Another prompt than the recorded one is only a warning.)",
       r, {"status": 400, "body": harness_oa(
-          "tooltape: the conversation left cassette `fantasy-gpt-4o-parallel2-followup`: user message 0 differs "
-          "from the cassette: expected \"Add and multiply the number 2 and 3\", got \"Add and multiply 4 and 5\"")})
+          "tooltape: the conversation left cassette `fantasy-gpt-4o-parallel2-followup`: assistant message 2 "
+          "carries no call that cassette `fantasy-gpt-4o-parallel2-followup` served, nor a call of a tool its "
+          "turn 1 called, so the request continues no recorded turn")})
 
 r = req(OA, 1)
 r["messages"] += [{"role": "assistant", "content": "2 + 3 = 5 and 2 * 3 = 6."}, {"role": "user", "content": "Thanks!"}]
@@ -164,6 +169,19 @@ write("TT011-anthropic-missing-version-header", AN, "TT011",
       "The request has no `anthropic-version` header.",
       req(AN, 1), {"status": 400, "body": an_err("anthropic-version: header is required")},
       missing_headers=["anthropic-version"])
+
+r = req(AN, 1); del r["tools"]; r.pop("tool_choice", None)
+write("TT011-anthropic-tool-blocks-without-tools", AN, "TT011",
+      "The follow-up carries tool_use and tool_result blocks but declares no `tools` (a summarising "
+      "turn that drops the tools): the API refuses the whole request.",
+      r, {"status": 400, "body": an_err(
+          "Requests which include `tool_use` or `tool_result` blocks must define tools.")})
+
+r = req(OA, 0); r["parallel_tool_calls"] = False
+write("TT017-openai-parallel-off-on-a-parallel-turn", OA, "TT017",
+      "The loop switches parallel calls off but the recorded turn has two calls: served, with a warning that "
+      "the cassette is no evidence for such a loop (the real API would make one call at a time).",
+      r, {"status": 200})
 
 r = req(AN3, 1); r["messages"][1]["content"].pop(0)
 write("TT006-anthropic-thinking-dropped", AN3, "TT006",

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Runs the Python example loops (examples/loops/) under `tooltape check` and checks the verdicts.
 
-Every correct loop must conform (exit 0, no failing finding) on every bundled cassette of its
-kind; every known-bad loop must be caught (exit 1) on the cassettes that provoke its bug, and on
-each of them the failing rules must be exactly the one rule that targets the bug. This proves
-both that the examples are right and that each check can fail.
+Each example runs once over a whole fixture folder (`tooltape check fixtures/<folder>`, no
+choice of cassettes): every correct loop must conform (exit 0, no failing finding) on every
+cassette of its provider's folder, whatever the cassette's stream mode or opening; every
+known-bad loop must be caught (exit 1), with exactly the one rule that targets its bug on the
+cassettes that provoke it and nothing failing on the others. This proves both that the examples
+are right and that each check can fail, and that a correct loop gets no false FAIL.
 
     scripts/run-examples.py                               # all examples, once
     scripts/run-examples.py --only bad_stream_by_id --repeat 20
@@ -172,63 +174,80 @@ def load_cassette(path: Path) -> CassetteInfo | None:
 
 @dataclass
 class Example:
+    """One example loop, run over one whole fixture folder (no per-loop selection of cassettes).
+
+    A correct loop must conform on every cassette of the folder. A known-bad loop must fail
+    with exactly its rule on the cassettes that provoke its bug (`names` and `provokes`), and
+    conform on all the others.
+    """
+
     name: str  # examples/loops/{name}.py
-    provider: str
-    streamed: bool
+    folder: str  # fixtures/{folder}
     rule: str | None = None  # None: must conform; else the one rule that must fail
     profile: str = "default"
     flags: tuple[str, ...] = ()  # extra `tooltape check` flags
-    names: tuple[str, ...] = ()  # cassette name globs; empty: every cassette of its kind
-    want: str = ""  # what else a cassette needs, as said in the table below
-    keep: object = None  # predicate on CassetteInfo
-    # Runs tools one at a time in call order, so cassettes with `sequential` tools (side effects:
-    # TT015 when their calls overlap) fit it. A concurrent loop cannot know which of a
-    # cassette's tools are sequential, so those cassettes are left to the reference loop.
-    sequential: bool = False
+    names: tuple[str, ...] = ()  # cassette name globs that provoke the bug; empty: any
+    want: str = ""  # what a cassette needs to provoke the bug, as said in the table below
+    provokes: object = None  # predicate on CassetteInfo
+    with_failing_tool: str | None = None  # the rule expected instead where a tool fails
 
-    def selects(self, c: CassetteInfo) -> bool:
-        # The loops open with TOOLTAPE_MESSAGES_FILE, so any recorded opening replays; hung
-        # tools need a loop-side timeout story.
-        if c.provider != self.provider or c.streamed != self.streamed:
-            return False
-        if c.hung_tools or (c.sequential_tools and not self.sequential):
+    def runs_on(self, c: CassetteInfo) -> bool:
+        # `check` skips cassettes that require a capability the loop was not said to have.
+        skipped = c.sequential_tools and "--require" not in self.flags
+        return c.path.parent == ROOT / "fixtures" / self.folder and not skipped
+
+    def fails_on(self, c: CassetteInfo) -> bool:
+        if self.rule is None:
             return False
         if self.names and not any(fnmatch.fnmatch(c.name, n) for n in self.names):
             return False
-        return self.keep is None or self.keep(c)
+        return self.provokes is None or self.provokes(c)
+
+    def expected(self, c: CassetteInfo) -> set[str]:
+        if not self.fails_on(c):
+            return set()
+        if self.with_failing_tool and c.failing_tools:
+            return {self.with_failing_tool}
+        return {self.rule}
 
 
 def _multi(c: CassetteInfo) -> bool:
     return c.max_calls >= 2 and not c.failing_tools
 
 
+SEQUENTIAL = ("--require", "sequential-tools")
+
 EXAMPLES = [
-    # Correct loops: exit 0 on every cassette of their kind.
-    Example("openai_sequential", "openai-chat", False, sequential=True,
-            want="no expect_concurrency", keep=lambda c: not c.expect_concurrency),
-    Example("openai_async_gather", "openai-chat", False),
-    Example("openai_streaming", "openai-chat", True),
-    Example("anthropic_parallel", "anthropic", False),
-    Example("anthropic_streaming", "anthropic", True),
-    # Known-bad loops: exit 1, and exactly their rule fails on every cassette they run on.
-    Example("bad_first_call_only", "openai-chat", False, "TT001",
-            want=">= 2 calls in a turn, no failing tool", keep=_multi),
-    Example("bad_completion_order", "openai-chat", False, "TT009",
-            want="default latencies, results that differ once reversed, no failing tool",
-            keep=lambda c: not c.failing_tools and not c.set_latencies
-            and c.swaps_results_when_reversed()),
-    Example("bad_one_message_per_result", "anthropic", False, "TT005", profile="strict",
-            want=">= 2 calls in a turn, no failing tool", keep=_multi),
-    Example("bad_sequential_async", "openai-chat", False, "TT008",
+    # Correct loops: exit 0 on every cassette of their provider's folder.
+    Example("openai_async_gather", "openai-chat"),
+    Example("openai_streaming", "openai-chat"),
+    Example("anthropic_parallel", "anthropic"),
+    Example("anthropic_streaming", "anthropic"),
+    # Complete but not concurrent (fine for tools with side effects): TT008 only where the
+    # cassette expects concurrency.
+    Example("openai_sequential", "openai-chat", "TT008", flags=SEQUENTIAL,
             want="expect_concurrency, >= 2 calls in a turn",
-            keep=lambda c: c.expect_concurrency and _multi(c)),
-    Example("bad_failure_aborts_batch", "openai-chat", False, "TT010",
-            names=("handmade-failing-tool*",), want="a failing tool beside others",
-            keep=lambda c: c.failing_tools and c.max_calls >= 2),
-    Example("bad_drops_assistant_message", "openai-chat", False, "TT002",
-            want="a tool call, no failing tool",
-            keep=lambda c: c.max_calls >= 1 and not c.failing_tools),
-    Example("bad_stream_by_id", "openai-chat", True, "TT006",
+            provokes=lambda c: c.expect_concurrency and c.max_calls >= 2),
+    # Known-bad loops: exit 1; exactly their rule fails where the bug shows, nothing elsewhere.
+    Example("bad_first_call_only", "openai-chat", "TT001",
+            want=">= 2 calls in a turn", provokes=lambda c: c.max_calls >= 2,
+            # Dropping the sibling of a failing call is what TT010 names.
+            with_failing_tool="TT010"),
+    Example("bad_completion_order", "openai-chat", "TT009",
+            want="default latencies, results that differ once reversed",
+            provokes=lambda c: not c.set_latencies and c.swaps_results_when_reversed()),
+    Example("bad_one_message_per_result", "anthropic", "TT005", profile="strict",
+            want=">= 2 calls in a turn", provokes=lambda c: c.max_calls >= 2),
+    Example("bad_sequential_async", "openai-chat", "TT008",
+            want="expect_concurrency (else TT008 is a warning), >= 2 calls in a turn",
+            provokes=lambda c: c.expect_concurrency and c.max_calls >= 2),
+    Example("bad_failure_aborts_batch", "openai-chat", "TT010",
+            want="a failing tool beside others",
+            provokes=lambda c: c.failing_tools and c.max_calls >= 2),
+    Example("bad_drops_assistant_message", "openai-chat", "TT002",
+            want="a tool call", provokes=lambda c: c.max_calls >= 1),
+    # Interleaved deltas: a shape of OpenAI-compatible servers, not of OpenAI's own streams.
+    Example("bad_stream_by_id", "openai-compatible", "TT006",
             names=("handmade-interleaved-3-calls-stream",)),
 ]
 
@@ -256,6 +275,8 @@ def failing_rules(cassette: dict, strict: bool) -> set[str]:
 
 
 def judge(ex: Example, selected: list[CassetteInfo], code: int, report: dict | None) -> list[str]:
+    """Every cassette of the folder: exactly the example's rule where its bug shows, nothing
+    failing anywhere else."""
     problems = []
     want_code = 0 if ex.rule is None else 1
     if code != want_code:
@@ -271,7 +292,7 @@ def judge(ex: Example, selected: list[CassetteInfo], code: int, report: dict | N
             problems.append(f"{info.name}: not in the report")
             continue
         rules = failing_rules(c, strict)
-        want = set() if ex.rule is None else {ex.rule}
+        want = ex.expected(info)
         if rules != want:
             shown = ", ".join(sorted(rules)) or "none"
             detail = "; ".join(
@@ -283,7 +304,7 @@ def judge(ex: Example, selected: list[CassetteInfo], code: int, report: dict | N
                 f"{info.name}: failing rules {{{shown}}}, expected {{{', '.join(sorted(want))}}}"
                 + (f" ({detail})" if detail else "")
             )
-        if ex.rule is None and c.get("error"):
+        if c.get("error"):
             problems.append(f"{info.name}: {c['error']}")
     return problems
 
@@ -292,7 +313,7 @@ def run_example(
     ex: Example, selected: list[CassetteInfo], tooltape: str, python: str, run: int,
     timeout: float, verbose: bool,
 ) -> Outcome:
-    cmd = [tooltape, "check", *[str(c.path) for c in selected], "--format", "json"]
+    cmd = [tooltape, "check", str(ROOT / "fixtures" / ex.folder), "-j", "4", "--format", "json"]
     if ex.profile != "default":
         cmd += ["--profile", ex.profile]
     cmd += [*ex.flags, "--", python, str(LOOPS / f"{ex.name}.py")]
@@ -371,17 +392,19 @@ def main() -> int:
     plan = []
     missing = []
     for ex in examples:
-        selected = [c for c in cassettes if ex.selects(c)]
-        kind = f"{ex.provider} {'streamed' if ex.streamed else 'json'}"
+        selected = [c for c in cassettes if ex.runs_on(c)]
         if not selected:
-            need = ", ".join(filter(None, [kind, ex.want, " or ".join(ex.names)]))
-            missing.append(f"{ex.name}: no cassette has what it needs ({need})")
+            missing.append(f"{ex.name}: fixtures/{ex.folder} has no cassette")
+        elif ex.rule and not any(ex.fails_on(c) for c in selected):
+            need = ", ".join(filter(None, [ex.want, " or ".join(ex.names)]))
+            missing.append(f"{ex.name}: no cassette of fixtures/{ex.folder} provokes its bug ({need})")
         plan.append((ex, selected))
     if args.list:
         for ex, selected in plan:
-            print(f"{ex.name}  ->  {ex.rule or 'conforms'}  on {len(selected)} cassette(s)")
+            print(f"{ex.name}  ->  fixtures/{ex.folder}, {len(selected)} cassette(s)")
             for c in selected:
-                print(f"    {c.path.relative_to(ROOT) if c.path.is_relative_to(ROOT) else c.path}")
+                verdict = ", ".join(sorted(ex.expected(c))) or "conforms"
+                print(f"    {c.name}: {verdict}")
         for m in missing:
             print(f"MISSING {m}")
         return 0 if not missing else 1

@@ -33,11 +33,16 @@
 pub mod cassette;
 pub mod check;
 pub mod conformance;
+pub mod credentials;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod provider;
+pub mod record;
 pub mod reference_loop;
 pub mod report;
 pub mod run;
 pub mod server;
+pub mod span;
 pub mod transcript;
 
 pub use cassette::Cassette;

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use crate::cassette::Cassette;
 use crate::provider::{Codec, ResponseError, sse};
-use crate::report::Span;
+use crate::span::Span;
 use crate::transcript::{AssistantTurn, ToolCall, ToolResult};
 
 /// The outcome of one tool call: its result content, or an error message.
@@ -299,10 +299,12 @@ impl ReferenceLoop {
                     ),
                 };
                 let span = Span {
+                    turn,
                     call_id: call.id.clone(),
                     name: call.name.clone(),
                     start_ms: start.as_secs_f64() * 1000.0,
-                    end_ms: end.as_secs_f64() * 1000.0,
+                    end_ms: Some(end.as_secs_f64() * 1000.0),
+                    barrier_timed_out: false,
                 };
                 (
                     ToolResult {

@@ -63,7 +63,6 @@ pub async fn run(
                 .max_turns(options.max_turns);
             let tools = CassetteTools::new(cassette.clone());
             let outcome = agent.run(cassette, &tools).await;
-            let findings = server.replay().findings(id);
             let turns = match &outcome {
                 Ok(o) => o
                     .turns
@@ -72,8 +71,7 @@ pub async fn run(
                     .collect(),
                 Err(_) => Vec::new(),
             };
-            let mut report = CassetteReport::new(cassette, findings, turns);
-            report.notes = server.replay().served_notes(id);
+            let mut report = server.replay().report(id, cassette, turns);
             if let Err(e) = &outcome
                 && report.findings.is_empty()
             {

@@ -75,6 +75,23 @@ impl ToolResult {
     }
 }
 
+/// The text of `content` when it is a list of text blocks only (`[{"type": "text", "text":
+/// "5"}]`, as Anthropic results often are): what a framework hands its model as the tool's
+/// output. `None` for anything else.
+#[must_use]
+pub fn text_blocks(content: &Value) -> Option<String> {
+    let parts = content.as_array().filter(|p| !p.is_empty())?;
+    parts
+        .iter()
+        .map(|p| {
+            (p.get("type").and_then(Value::as_str) == Some("text"))
+                .then(|| p.get("text").and_then(Value::as_str))
+                .flatten()
+        })
+        .collect::<Option<Vec<&str>>>()
+        .map(|texts| texts.concat())
+}
+
 /// Plain text of a result content value: a string as-is, `text` parts joined, else JSON.
 #[must_use]
 pub fn content_text(content: &Value) -> String {
@@ -94,6 +111,17 @@ pub fn content_text(content: &Value) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// A tool a request declares, in provider-neutral terms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolDefinition {
+    /// The tool's name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// The JSON Schema of its arguments.
+    pub parameters: Value,
 }
 
 /// A reasoning or thinking block that must travel back unchanged.

@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 
 use super::check::{self, CHECK_HELP, CheckArgs};
 use super::exit::Failure;
+use super::import::{self, IMPORT_HELP, ImportArgs};
+use super::record::{self, RECORD_HELP, RecordArgs};
 use super::rules::{self, RulesArgs};
 use super::run::{self, RunArgs};
 use super::schema;
@@ -24,6 +26,8 @@ Examples:
   tooltape run fixtures/anthropic --format json
   tooltape serve fixtures/openai-chat/handmade-single-call.json --port 8089
   tooltape check fixtures/openai-chat -- python my_loop.py   # judge your own loop
+  tooltape import recordings/ --out fixtures/                 # vcrpy, go-vcr, HAR, … → cassettes
+  tooltape record --upstream https://api.openai.com --out fixtures/openai-chat/mine.json
   tooltape validate fixtures/
   tooltape rules";
 
@@ -50,6 +54,12 @@ enum Command {
     /// what it sent, including whether it ran independent tools concurrently.
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
+    /// Record a conversation through a loopback proxy to the provider, as a cassette.
+    #[command(after_help = RECORD_HELP)]
+    Record(RecordArgs),
+    /// Import recordings (vcrpy, go-vcr, Ruby VCR, HAR, SDK lists, bare streams) as cassettes.
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
     /// Lint cassettes: format, unique call ids, every recorded call answered.
     Validate(ValidateArgs),
     /// List the conformance rules (ids are stable).
@@ -80,6 +90,8 @@ async fn dispatch(command: Command) -> Result<u8, Failure> {
         Command::Run(args) => run::execute(args).await,
         Command::Serve(args) => serve::execute(args).await,
         Command::Check(args) => check::execute(args).await,
+        Command::Record(args) => record::execute(args).await,
+        Command::Import(args) => import::execute(&args),
         Command::Validate(args) => validate::execute(&args),
         Command::Rules(args) => rules::execute(&args),
         Command::Schema => schema::execute(),

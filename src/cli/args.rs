@@ -53,6 +53,16 @@ pub struct Common {
     /// Only cassettes whose name or path contains TEXT.
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
+    #[command(flatten)]
+    pub cassette_size: CassetteSize,
+}
+
+/// The limit on a cassette file's size.
+#[derive(Debug, clap::Args)]
+pub struct CassetteSize {
+    /// The largest cassette file read; bytes, or with a KiB/MiB/GiB suffix.
+    #[arg(long = "max-cassette-bytes", value_name = "BYTES", default_value = "64MiB", value_parser = super::limits::parse_bytes)]
+    pub max: u64,
 }
 
 impl Common {
@@ -69,7 +79,8 @@ impl Common {
         let filter = self.filter.as_deref();
         let mut cassettes = Vec::new();
         for file in cassette::discover(paths).map_err(Failure::input)? {
-            let c = Cassette::load(&file).map_err(Failure::input)?;
+            let c =
+                Cassette::load_checked(&file, self.cassette_size.max).map_err(Failure::input)?;
             let keep =
                 filter.is_none_or(|f| c.name().contains(f) || file.to_string_lossy().contains(f));
             if keep {

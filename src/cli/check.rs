@@ -4,11 +4,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use tooltape::check::{CheckOptions, check};
+use tooltape::check::{CheckOptions, StopSignal, check};
 
 use super::args::Common;
 use super::exit::Failure;
+use super::limits::LimitArgs;
 use super::output::write_report;
+use super::signals::{Signal, Stop};
 
 pub const CHECK_HELP: &str = "\
 The command runs once per cassette with this environment:
@@ -23,9 +25,22 @@ The command runs once per cassette with this environment:
   TOOLTAPE_PROMPT      the first user message to send
   TOOLTAPE_TOOLS_FILE  a JSON file with the recorded tools array, as the provider takes it
   TOOLTAPE_MESSAGES_FILE  a JSON file with the recorded first request's messages array
+  TOOLTAPE_SYSTEM_PROMPT, TOOLTAPE_MODEL   the recorded system prompt and model
   TOOLTAPE_SEQUENTIAL_TOOLS  comma-separated tools with side effects: run their calls one at
-                       a time, in call order (TT015)
-  TOOLTAPE_PROVIDER, TOOLTAPE_STREAM   openai-chat|anthropic, true|false
+                       a time, in call order (TT015; such cassettes run only with
+                       --require sequential-tools)
+  TOOLTAPE_PROVIDER, TOOLTAPE_STREAM   openai-chat|anthropic, true|false (the recorded
+                       mode; the loop may ask for either, the turn is re-encoded)
+
+Every other provider credential and endpoint of your environment is removed (OPENAI_ORG_ID,
+OPENAI_PROJECT_ID, ANTHROPIC_AUTH_TOKEN, AZURE_OPENAI_*, AWS_*, GEMINI_API_KEY,
+GOOGLE_API_KEY, any *_API_KEY, *_API_TOKEN, *_AUTH_TOKEN, …; the README has the list), and
+OPENAI_API_BASE points at the replay server too. --keep-env NAME passes one through as is.
+
+Each run is its own process group. On --timeout the whole group is killed; on SIGINT or
+SIGTERM the signal is forwarded to every running group (killed after 5 s), the cassettes not
+started are not run, the report is printed and the exit code is 3. The tool files live in a
+fresh private temporary folder, removed afterwards.
 
 Barrier mode (default): a tool reply is held until every independent call of its turn has
 arrived, or --barrier-grace passes. A concurrent loop waits about one latency; a loop that runs
@@ -54,6 +69,16 @@ pub struct CheckArgs {
     /// How long a tool reply waits for the turn's other calls, in milliseconds.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     barrier_grace: u64,
+    /// An optional capability the loop has; cassettes that test one it lacks are skipped and
+    /// listed (repeat for several).
+    #[arg(long = "require", value_name = "CAPABILITY")]
+    require: Vec<tooltape::cassette::Capability>,
+    /// Pass this variable of your environment to the command as it is, although tooltape
+    /// would replace or remove it (repeatable).
+    #[arg(long = "keep-env", value_name = "NAME")]
+    keep_env: Vec<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// The agent loop to run, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -61,12 +86,30 @@ pub struct CheckArgs {
 
 pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
     let cassettes = args.common.load(&args.paths)?;
+    let mut signals = Stop::listen()
+        .map_err(|e| Failure::input(anyhow!(e).context("cannot listen for signals")))?;
+    let (stop, stopped) = tokio::sync::watch::channel(None);
+    tokio::spawn(async move {
+        let signal = match signals.next().await {
+            Signal::Interrupt => StopSignal::Interrupt,
+            Signal::Terminate | Signal::Hangup => StopSignal::Terminate,
+        };
+        eprintln!(
+            "\n{}: stopping the command under test; the report follows",
+            signal.name()
+        );
+        let _ = stop.send(Some(signal));
+        signals.second_ends_the_process();
+    });
     let options = CheckOptions {
         jobs: args.jobs,
         strict: args.common.strict(),
         timeout: Duration::from_secs(args.timeout),
         barrier: (!args.no_barrier).then(|| Duration::from_millis(args.barrier_grace)),
-        ..CheckOptions::default()
+        capabilities: args.require,
+        limits: args.limits.limits(),
+        keep_env: args.keep_env,
+        stop: Some(stopped),
     };
     let report = check(cassettes, &args.command, &options)
         .await

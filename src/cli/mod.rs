@@ -5,11 +5,15 @@ mod app;
 mod args;
 mod check;
 mod exit;
+mod import;
+mod limits;
 mod output;
+mod record;
 mod rules;
 mod run;
 mod schema;
 mod serve;
+mod signals;
 mod validate;
 
 pub use app::main;

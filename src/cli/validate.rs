@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use tooltape::cassette::{self, Cassette};
+use tooltape::cassette::{self, Cassette, CassetteErrorKind};
+use tooltape::report::escape;
 
-use super::args::ListingFormat;
+use super::args::{CassetteSize, ListingFormat};
 use super::exit::{self, Failure};
 use super::output::emit;
 
@@ -17,6 +18,8 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: ListingFormat,
+    #[command(flatten)]
+    cassette_size: CassetteSize,
 }
 
 pub fn execute(args: &ValidateArgs) -> Result<u8, Failure> {
@@ -24,15 +27,18 @@ pub fn execute(args: &ValidateArgs) -> Result<u8, Failure> {
     let mut results = Vec::new();
     let mut bad = 0;
     for file in &files {
-        let (name, problems) = match Cassette::load(file) {
-            Ok(c) => (
-                c.name().to_owned(),
-                c.lint()
-                    .into_iter()
-                    .map(|l| format!("interaction {}: {}", l.interaction, l.message))
-                    .collect::<Vec<_>>(),
-            ),
-            Err(e) => (file.display().to_string(), vec![e.kind.to_string()]),
+        let (name, problems) = match Cassette::load_checked(file, args.cassette_size.max) {
+            Ok(c) => (c.name().to_owned(), Vec::new()),
+            Err(e) => match e.kind {
+                CassetteErrorKind::Unfit { name, lints } => (
+                    name,
+                    lints
+                        .into_iter()
+                        .map(|l| format!("interaction {}: {}", l.interaction, l.message))
+                        .collect::<Vec<_>>(),
+                ),
+                kind => (file.display().to_string(), vec![kind.to_string()]),
+            },
         };
         if !problems.is_empty() {
             bad += 1;
@@ -52,10 +58,13 @@ pub fn execute(args: &ValidateArgs) -> Result<u8, Failure> {
                 out.push_str(&format!(
                     "{}  {}\n",
                     if ok { "ok  " } else { "FAIL" },
-                    r["path"].as_str().unwrap_or_default()
+                    escape(r["path"].as_str().unwrap_or_default())
                 ));
                 for p in r["problems"].as_array().into_iter().flatten() {
-                    out.push_str(&format!("      {}\n", p.as_str().unwrap_or_default()));
+                    out.push_str(&format!(
+                        "      {}\n",
+                        escape(p.as_str().unwrap_or_default())
+                    ));
                 }
             }
             out.push_str(&format!(

@@ -3,10 +3,12 @@
 use crate::provider::Rejection;
 
 use super::context::{RequestContext, SessionContext};
+use super::endpoint::UnsupportedEndpoint;
 use super::finding::Finding;
 use super::history::{
     AbandonedToolCalls, AlteredAssistantTurn, DivergedConversation, MalformedRequest, RunawayLoop,
 };
+use super::parallel::ParallelCallsDisabled;
 use super::results::{
     DuplicateToolResult, MisplacedToolResult, MissingToolResult, ResultMismatch, ResultsOutOfOrder,
     SplitToolResults, ToolFailureDropped, UnknownToolResult,
@@ -31,6 +33,8 @@ pub const RULES: &[&dyn Rule] = &[
     &AbandonedToolCalls,
     &RunawayLoop,
     &UnorderedSideEffects,
+    &UnsupportedEndpoint,
+    &ParallelCallsDisabled,
 ];
 
 /// Looks a rule up by id.

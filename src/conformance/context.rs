@@ -1,10 +1,13 @@
 //! What a rule sees: one request with its cassette, or a finished session.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::echo::{self, Echoes};
 use super::pairing::{self, Issue};
 use crate::cassette::Cassette;
 use crate::provider::{DecodedRequest, Facts, Malformed, Rejection};
+use crate::span::Span;
 use crate::transcript::{Conversation, Role, ToolResult};
 
 /// One request to a model endpoint, decoded or not.
@@ -15,7 +18,9 @@ pub struct RequestContext<'a> {
     /// The request, or why it does not decode.
     pub decoded: &'a Result<DecodedRequest, Malformed>,
     pairing: OnceLock<Vec<Issue>>,
+    unanswered: OnceLock<HashMap<usize, Rejection>>,
     answers: OnceLock<Vec<TurnAnswers<'a>>>,
+    echoes: OnceLock<Echoes>,
 }
 
 /// The results that answer one assistant turn's calls, in request order.
@@ -49,7 +54,9 @@ impl<'a> RequestContext<'a> {
             cassette,
             decoded,
             pairing: OnceLock::new(),
+            unanswered: OnceLock::new(),
             answers: OnceLock::new(),
+            echoes: OnceLock::new(),
         }
     }
 
@@ -59,10 +66,20 @@ impl<'a> RequestContext<'a> {
         self.cassette.provider().codec().facts()
     }
 
-    /// The decoded request, when it decodes.
+    /// The decoded request, when it decodes and continues nothing unknown.
     #[must_use]
     pub fn request(&self) -> Option<&'a DecodedRequest> {
-        self.decoded.as_ref().ok()
+        self.decoded.as_ref().ok().filter(|r| r.continues.is_none())
+    }
+
+    /// The response id a stateful continuation names that the cassette never served (see
+    /// [`super::echo::resolve_continuation`], which resolves the known ones first).
+    #[must_use]
+    pub fn unknown_continuation(&self) -> Option<&'a str> {
+        self.decoded
+            .as_ref()
+            .ok()
+            .and_then(|r| r.continues.as_deref())
     }
 
     /// Why the request does not decode, when it does not.
@@ -79,11 +96,20 @@ impl<'a> RequestContext<'a> {
         })
     }
 
+    /// Which served turn each assistant message echoes, and the response the request asks
+    /// for, computed once per request.
+    pub fn echoes(&self) -> &Echoes {
+        self.echoes.get_or_init(|| match self.request() {
+            Some(r) => echo::echoes(self.cassette, &r.conversation),
+            None => Echoes::default(),
+        })
+    }
+
     /// For each assistant turn with calls, the results that answer them (ids the turn did not
     /// serve are left to the pairing rules), computed once per request.
     pub fn answers(&self) -> &[TurnAnswers<'a>] {
         self.answers.get_or_init(|| match self.request() {
-            Some(r) => answers(self.cassette, &r.conversation),
+            Some(r) => answers(self.cassette, &r.conversation, self.echoes()),
             None => Vec::new(),
         })
     }
@@ -99,10 +125,14 @@ impl<'a> RequestContext<'a> {
                 .any(|c| self.cassette.tool(&c.name).fails.is_some())
     }
 
-    /// The provider's error for the unanswered calls of `turn` (1-based).
+    /// The provider's error for the unanswered calls of `turn` (1-based), computed once per
+    /// request; cloning it shares the list of ids.
     #[must_use]
     pub fn unanswered_rejection(&self, turn: usize) -> Option<Rejection> {
-        pairing::unanswered(self.pairing(), turn)
+        self.unanswered
+            .get_or_init(|| pairing::unanswered(self.pairing()))
+            .get(&turn)
+            .cloned()
     }
 }
 
@@ -111,12 +141,25 @@ impl<'a> RequestContext<'a> {
 pub struct SessionContext<'a> {
     /// The cassette replayed.
     pub cassette: &'a Cassette,
-    /// Every model request of the session, in arrival order.
+    /// The model requests of the session, in arrival order. The replay server passes the last
+    /// one only (all the session rules read), so a session's memory stays bounded however
+    /// many requests it gets.
     pub requests: Vec<SessionRequest>,
     /// The tool calls made through the tool endpoints, in arrival order.
-    pub tool_spans: Vec<ToolSpan>,
+    pub tool_spans: Vec<Span>,
     /// Whether the tool endpoints held replies at a barrier.
     pub barrier: bool,
+    /// Requests to routes tooltape does not serve, in arrival order.
+    pub unsupported: Vec<UnsupportedRoute>,
+}
+
+/// A request to a route no codec serves, with what to tell the loop.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnsupportedRoute {
+    /// The method and path (below any session prefix), e.g. `POST /v1/responses`.
+    pub route: String,
+    /// The route that is served and the base URL to use.
+    pub advice: String,
 }
 
 /// One model request of a session, as the session rules see it.
@@ -139,52 +182,34 @@ impl SessionContext<'_> {
     }
 }
 
-/// One call of a tool endpoint, as the timing rules see it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolSpan {
-    /// The 0-based response index whose call it matched.
-    pub turn: usize,
-    /// The call id.
-    pub call_id: String,
-    /// The tool name.
-    pub name: String,
-    /// Arrival, ms.
-    pub start_ms: f64,
-    /// Reply, ms; `None` if the tool never answered.
-    pub end_ms: Option<f64>,
-    /// Whether the barrier's grace period ran out while this call waited.
-    pub barrier_timed_out: bool,
-}
-
-impl ToolSpan {
-    /// Whether two spans overlap in time (an unfinished span lasts forever).
-    #[must_use]
-    pub fn overlaps(&self, other: &ToolSpan) -> bool {
-        let end = |s: &ToolSpan| s.end_ms.unwrap_or(f64::INFINITY);
-        self.start_ms < end(other) && other.start_ms < end(self)
-    }
-}
-
-fn answers<'a>(cassette: &Cassette, conversation: &'a Conversation) -> Vec<TurnAnswers<'a>> {
+fn answers<'a>(
+    cassette: &Cassette,
+    conversation: &'a Conversation,
+    echoes: &Echoes,
+) -> Vec<TurnAnswers<'a>> {
     let messages = &conversation.messages;
-    let mut out = Vec::new();
-    for (t, a) in conversation.assistant_indices().enumerate() {
+    let mut out: Vec<TurnAnswers<'a>> = Vec::new();
+    for &(a, t) in &echoes.messages {
         if messages[a].tool_calls().next().is_none() {
             continue;
         }
         let served = cassette.calls(t);
-        let calls: Vec<&str> = if served.is_empty() {
+        let ids: Vec<&str> = if served.is_empty() {
             messages[a].tool_calls().map(|c| c.id.as_str()).collect()
         } else {
             served.iter().map(|c| c.id.as_str()).collect()
         };
+        let mut calls: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.into_iter().enumerate() {
+            calls.entry(id).or_insert(i);
+        }
         let mut found = Vec::new();
         for (m, message) in messages.iter().enumerate().skip(a + 1) {
             if message.role == Role::Assistant {
                 break;
             }
             for (b, result) in message.tool_results() {
-                if let Some(call) = calls.iter().position(|id| *id == result.call_id) {
+                if let Some(&call) = calls.get(result.call_id.as_str()) {
                     found.push(Answer {
                         call,
                         message: m,
@@ -194,7 +219,10 @@ fn answers<'a>(cassette: &Cassette, conversation: &'a Conversation) -> Vec<TurnA
                 }
             }
         }
-        out.push(TurnAnswers { turn: t + 1, found });
+        match out.last_mut().filter(|last| last.turn == t + 1) {
+            Some(last) => last.found.extend(found),
+            None => out.push(TurnAnswers { turn: t + 1, found }),
+        }
     }
     out
 }

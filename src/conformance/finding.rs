@@ -1,6 +1,7 @@
 //! A finding: one thing a rule found wrong, with where and how to fix it.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
@@ -45,12 +46,95 @@ pub struct Finding {
     pub rejection: Option<Rejection>,
 }
 
+/// Hashes what a reader sees (rule, turn, message, hint): a subset of the fields `Eq`
+/// compares, so equal findings hash alike and a set of findings de-duplicates in O(1).
+impl Hash for Finding {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.rule, self.turn, &self.message, &self.hint).hash(state);
+    }
+}
+
+/// The longest message a finding keeps, in bytes; the rest is clipped (a message can quote
+/// what the loop sent, which may be megabytes).
+pub const MAX_MESSAGE: usize = 2048;
+
 impl Finding {
     /// Whether this finding fails a run under the given strictness.
     #[must_use]
     pub fn fails(&self, strict: bool) -> bool {
         self.severity == Severity::Error || strict
     }
+
+    /// The finding with its message clipped to [`MAX_MESSAGE`] bytes (at a character
+    /// boundary), saying how much was left out.
+    #[must_use]
+    pub fn clipped(mut self) -> Self {
+        if self.message.len() > MAX_MESSAGE {
+            let mut end = MAX_MESSAGE;
+            while !self.message.is_char_boundary(end) {
+                end -= 1;
+            }
+            let left_out = self.message.len() - end;
+            self.message.truncate(end);
+            self.message
+                .push_str(&format!("… ({left_out} more bytes not shown)"));
+        }
+        self
+    }
+}
+
+/// Findings that were found but not kept, because a limit on kept findings was reached;
+/// counted by severity so that the verdict still fails on them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NotKept {
+    /// Errors not kept.
+    pub errors: u64,
+    /// Warnings not kept.
+    pub warnings: u64,
+}
+
+impl NotKept {
+    /// Counts one finding.
+    pub fn add(&mut self, finding: &Finding) {
+        match finding.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+        }
+    }
+
+    /// Adds another count.
+    pub fn merge(&mut self, other: NotKept) {
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+    }
+
+    /// Whether nothing was left out.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.errors == 0 && self.warnings == 0
+    }
+
+    /// Whether what was left out fails a run under the given strictness.
+    #[must_use]
+    pub fn fails(&self, strict: bool) -> bool {
+        self.errors > 0 || (strict && self.warnings > 0)
+    }
+}
+
+/// Keeps at most `cap` of `findings`, errors first, and counts the rest.
+#[must_use]
+pub fn keep_at_most(mut findings: Vec<Finding>, cap: usize) -> (Vec<Finding>, NotKept) {
+    let mut not_kept = NotKept::default();
+    if findings.len() > cap {
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        for f in findings.drain(cap..) {
+            not_kept.add(&f);
+        }
+    }
+    (
+        findings.into_iter().map(Finding::clipped).collect(),
+        not_kept,
+    )
 }
 
 impl fmt::Display for Finding {
@@ -60,5 +144,52 @@ impl fmt::Display for Finding {
             write!(f, " (turn {turn})")?;
         }
         write!(f, ": {}", self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(severity: Severity, message: String) -> Finding {
+        Finding {
+            rule: "TT012",
+            name: "diverged-conversation",
+            severity,
+            turn: None,
+            message,
+            hint: String::new(),
+            rejection: None,
+        }
+    }
+
+    #[test]
+    fn a_long_message_is_clipped_at_a_character_boundary() {
+        let f = finding(Severity::Error, "é".repeat(MAX_MESSAGE)).clipped();
+        assert!(f.message.len() < MAX_MESSAGE + 64, "{}", f.message.len());
+        assert!(
+            f.message
+                .ends_with(&format!("({} more bytes not shown)", MAX_MESSAGE))
+        );
+    }
+
+    #[test]
+    fn over_the_cap_errors_are_kept_before_warnings_and_the_rest_counted() {
+        let findings = vec![
+            finding(Severity::Warning, "w1".into()),
+            finding(Severity::Error, "e1".into()),
+            finding(Severity::Warning, "w2".into()),
+            finding(Severity::Error, "e2".into()),
+        ];
+        let (kept, not_kept) = keep_at_most(findings, 2);
+        let kept: Vec<&str> = kept.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(kept, ["e1", "e2"]);
+        assert_eq!(
+            not_kept,
+            NotKept {
+                errors: 0,
+                warnings: 2
+            }
+        );
     }
 }

@@ -22,17 +22,37 @@ impl Rule for AlteredAssistantTurn {
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
         let Some(request) = cx.request() else { return };
         let hint = "send the assistant turn back exactly as it was served: every call with its id, name and arguments, and every thinking block with its signature";
-        for (t, a) in request.conversation.assistant_indices().enumerate() {
+        let echoes = cx.echoes();
+        let messages = &request.conversation.messages;
+        for t in echoes.turns() {
             let Some(served) = cx.cassette.turns.get(t).and_then(|x| x.assistant.as_ref()) else {
                 continue;
             };
-            let echoed = &request.conversation.messages[a];
+            let echoed: Vec<usize> = echoes.of_turn(t).collect();
             let turn = Some(t + 1);
+            let at = |m: &[usize]| {
+                m.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if echoed.len() > 1 && served.tool_calls().count() > 0 {
+                out.push(TT006.finding(
+                    turn,
+                    format!(
+                        "turn {} was served as one assistant message but sent back split over assistant messages {}",
+                        t + 1,
+                        at(&echoed)
+                    ),
+                    "send each served turn back as one assistant message with all its calls, followed by all their results",
+                ));
+            }
+            let calls = || echoed.iter().flat_map(|&m| messages[m].tool_calls());
             for call in served.tool_calls() {
-                match echoed.tool_calls().find(|c| c.id == call.id) {
+                match calls().find(|c| c.id == call.id) {
                     None => out.push(TT006.finding(
                         turn,
-                        format!("call `{}` ({}) was dropped from assistant message {a}", call.id, call.name),
+                        format!("call `{}` ({}) was dropped from assistant message {}", call.id, call.name, at(&echoed)),
                         hint,
                     )),
                     Some(c) if c.name != call.name => out.push(TT006.finding(
@@ -51,23 +71,33 @@ impl Rule for AlteredAssistantTurn {
                     Some(_) => {}
                 }
             }
-            for c in echoed.tool_calls() {
-                if !served.tool_calls().any(|s| s.id == c.id) {
-                    out.push(TT006.finding(
-                        turn,
-                        format!(
-                            "assistant message {a} carries call `{}` ({}), which was never served",
-                            c.id, c.name
-                        ),
-                        hint,
-                    ));
+            for &m in &echoed {
+                for c in messages[m].tool_calls() {
+                    if !served.tool_calls().any(|s| s.id == c.id) {
+                        out.push(TT006.finding(
+                            turn,
+                            format!(
+                                "assistant message {m} carries call `{}` ({}), which was never served",
+                                c.id, c.name
+                            ),
+                            hint,
+                        ));
+                    }
                 }
             }
             for thinking in served.thinking() {
-                if !echoed.thinking().any(|e| e == thinking) {
+                if !echoed
+                    .iter()
+                    .any(|&m| messages[m].thinking().any(|e| e == thinking))
+                {
                     out.push(TT006.finding(
                         turn,
-                        format!("a `{}` block of turn {} was dropped or edited in assistant message {a}", thinking.kind, t + 1),
+                        format!(
+                            "a `{}` block of turn {} was dropped or edited in assistant message {}",
+                            thinking.kind,
+                            t + 1,
+                            at(&echoed)
+                        ),
                         hint,
                     ));
                 }
@@ -107,43 +137,83 @@ static TT012: RuleInfo = RuleInfo {
     id: "TT012",
     name: "diverged-conversation",
     severity: Severity::Error,
-    summary: "the history does not match the cassette: another user prompt, rewritten assistant turns (system prompt, model and sampling parameters are not compared)",
+    summary: "the request continues no recorded turn (an error: the server cannot tell which turn it continues); another opening, user text added between turns or a rewritten assistant text is only a warning (system prompt, model and sampling parameters are not compared)",
 };
 impl Rule for DivergedConversation {
     fn info(&self) -> &'static RuleInfo {
         &TT012
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
+        if let Some(id) = cx.unknown_continuation() {
+            let mut f = TT012.finding(
+                None,
+                format!(
+                    "the request continues from `{id}`, a response cassette `{}` never served",
+                    cx.cassette.name()
+                ),
+                "continue from the id of the last response the loop received (or send the whole history)",
+            );
+            f.rejection = Some(Rejection::UnknownContinuation { id: id.to_owned() });
+            out.push(f);
+            return;
+        }
         let Some(request) = cx.request() else { return };
-        let turn = request.conversation.assistant_turns();
+        let echoes = cx.echoes();
+        let turn = echoes.next;
         let Some(recorded) = cx.cassette.turns.get(turn) else {
             return;
         };
-        let sent = user_texts(&request.conversation);
-        let expected = user_texts(&recorded.request.conversation);
         let name = cx.cassette.name();
-        if sent != expected {
-            let (i, got, want) = first_difference(&sent, &expected);
-            let message =
-                format!("user message {i} differs from the cassette: expected {want}, got {got}");
+        for &m in &echoes.unrecognised {
+            let message = format!(
+                "assistant message {m} carries no call that cassette `{name}` served, nor a call of a tool its turn {} called, so the request continues no recorded turn",
+                turn
+            );
             let mut f = TT012.finding(
                 Some(turn + 1),
                 message.clone(),
-                "a cassette replays one recorded conversation: send the recorded prompt (TOOLTAPE_PROMPT) and nothing else from the user",
+                "send the served assistant turns back with their call ids; a cassette replays one recorded conversation",
             );
             f.rejection = Some(Rejection::Harness {
                 message: format!("tooltape: the conversation left cassette `{name}`: {message}"),
             });
             out.push(f);
         }
-        for (t, a) in request.conversation.assistant_indices().enumerate() {
+        let (sent_opening, sent_later) = user_texts(&request.conversation);
+        let (recorded_opening, recorded_later) = user_texts(&recorded.request.conversation);
+        let prompt_only = sent_opening.len() == 1 && sent_opening[0] == cx.cassette.prompt().trim();
+        if sent_opening != recorded_opening && !prompt_only {
+            let (i, got, want) = first_difference(&sent_opening, &recorded_opening);
+            let mut f = TT012.finding(
+                Some(turn + 1),
+                format!(
+                    "the opening differs from the recording (user message {i}: recorded {want}, sent {got}); the recorded answers may not fit this prompt"
+                ),
+                "the opening is the loop's own, but the recorded answers fit the recorded prompt: send TOOLTAPE_PROMPT (or the messages of TOOLTAPE_MESSAGES_FILE) to judge the loop on the conversation it was recorded with",
+            );
+            f.severity = Severity::Warning;
+            out.push(f);
+        }
+        if sent_later != recorded_later {
+            let (i, got, want) = first_difference(&sent_later, &recorded_later);
+            let mut f = TT012.finding(
+                Some(turn + 1),
+                format!(
+                    "user text {i} after the opening differs from the recording (recorded {want}, sent {got}); the next recorded turn was served anyway"
+                ),
+                "a cassette replays one recorded conversation: user messages added between turns are accepted by the API, but the recorded answers do not know them",
+            );
+            f.severity = Severity::Warning;
+            out.push(f);
+        }
+        for (a, t) in echoes.messages.iter().copied() {
             let Some(served) = cx.cassette.turns.get(t).and_then(|x| x.assistant.as_ref()) else {
                 continue;
             };
             let echoed = request.conversation.messages[a].text();
             let served_text = served.text();
             if !echoed.trim().is_empty() && echoed.trim() != served_text.trim() {
-                out.push(TT012.finding(
+                let mut f = TT012.finding(
                     Some(t + 1),
                     format!(
                         "the text of assistant turn {} was rewritten: served {:?}, sent back {:?}",
@@ -152,20 +222,32 @@ impl Rule for DivergedConversation {
                         clip(&echoed)
                     ),
                     "send assistant turns back as they were served",
-                ));
+                );
+                f.severity = Severity::Warning;
+                out.push(f);
             }
         }
     }
 }
 
-fn user_texts(conversation: &crate::transcript::Conversation) -> Vec<String> {
-    conversation
+/// The non-empty user texts of a conversation: those of its opening (before the first
+/// assistant message) and those after it.
+fn user_texts(conversation: &crate::transcript::Conversation) -> (Vec<String>, Vec<String>) {
+    let first_assistant = conversation
         .messages
         .iter()
-        .filter(|m| m.role == Role::User)
-        .map(|m| m.text().trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .collect()
+        .position(|m| m.role == Role::Assistant)
+        .unwrap_or(conversation.messages.len());
+    let texts = |range: &[crate::transcript::Message]| -> Vec<String> {
+        range
+            .iter()
+            .filter(|m| m.role == Role::User)
+            .map(|m| m.text().trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let (opening, later) = conversation.messages.split_at(first_assistant);
+    (texts(opening), texts(later))
 }
 
 fn first_difference(sent: &[String], expected: &[String]) -> (usize, String, String) {
@@ -229,8 +311,10 @@ impl Rule for RunawayLoop {
         &TT014
     }
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
-        let Some(request) = cx.request() else { return };
-        let turn = request.conversation.assistant_turns();
+        if cx.request().is_none() {
+            return;
+        }
+        let turn = cx.echoes().next;
         let len = cx.cassette.turns.len();
         if turn >= len {
             let message = format!(

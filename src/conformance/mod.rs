@@ -6,15 +6,17 @@
 
 mod catalogue;
 mod context;
+pub mod echo;
+mod endpoint;
 mod finding;
 mod history;
 pub mod pairing;
+mod parallel;
 mod results;
 mod rule;
 mod timing;
 
 pub use catalogue::{RULES, judge_request, judge_session, rule};
-pub use context::{RequestContext, SessionContext, SessionRequest, ToolSpan};
-pub use finding::{Finding, Severity};
+pub use context::{RequestContext, SessionContext, SessionRequest, UnsupportedRoute};
+pub use finding::{Finding, MAX_MESSAGE, NotKept, Severity, keep_at_most};
 pub use rule::{Rule, RuleInfo};
-pub use timing::timeline;

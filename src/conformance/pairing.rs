@@ -5,8 +5,12 @@
 //! result messages right after the assistant message (OpenAI Chat), or the result blocks at the
 //! start of the next (merged) user message (Anthropic). The pairing rules (TT001–TT004) read
 //! this classification.
+//!
+//! Every lookup is a hash lookup, so a request with N results and calls is classified in time
+//! and memory linear in N, however many ids a hostile loop invents.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::provider::{Rejection, ResultPlacement};
 use crate::transcript::{Block, Conversation, Role};
@@ -73,8 +77,8 @@ pub enum Issue {
         assistant: usize,
         /// 1-based model turn.
         turn: usize,
-        /// The ids, in call order.
-        ids: Vec<String>,
+        /// The ids, in call order, shared with every rejection made from them.
+        ids: Arc<[String]>,
     },
 }
 
@@ -87,14 +91,14 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
     let mut turn_of_call: HashMap<&str, usize> = HashMap::new();
     let mut answered_at: HashMap<&str, usize> = HashMap::new();
     let mut assistant_turn = 0;
-    let mut current: Option<(usize, Vec<&str>)> = None;
-    let mut in_zone: Vec<(usize, usize)> = Vec::new();
-    let mut zone_answered: HashMap<usize, Vec<&str>> = HashMap::new();
+    let mut current: Option<(usize, HashSet<&str>)> = None;
+    let mut in_zone: HashSet<(usize, usize)> = HashSet::new();
+    let mut zone_answered: HashMap<usize, HashSet<&str>> = HashMap::new();
 
     for (m, message) in messages.iter().enumerate() {
         if message.role == Role::Assistant {
             assistant_turn += 1;
-            let ids: Vec<&str> = message.tool_calls().map(|c| c.id.as_str()).collect();
+            let ids: HashSet<&str> = message.tool_calls().map(|c| c.id.as_str()).collect();
             for id in &ids {
                 turn_of_call.insert(id, assistant_turn);
             }
@@ -116,11 +120,11 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
                 });
                 continue;
             }
-            let calls_it = owner.is_some_and(|(_, ids)| ids.contains(&id));
+            let calls_it = owner.is_some_and(|(_, ids)| ids.contains(id));
             if placed && calls_it {
                 answered_at.insert(id, m);
                 if let Some((a, _)) = owner {
-                    zone_answered.entry(*a).or_default().push(id);
+                    zone_answered.entry(*a).or_default().insert(id);
                 }
             } else if calls_it || turn_of_call.contains_key(id) {
                 answered_at.insert(id, m);
@@ -158,7 +162,7 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
         let answered = zone_answered.get(&a);
         let mut unanswered = Vec::new();
         for call in message.tool_calls() {
-            if answered.is_some_and(|ids| ids.contains(&call.id.as_str())) {
+            if answered.is_some_and(|ids| ids.contains(call.id.as_str())) {
                 continue;
             }
             unanswered.push(call.id.clone());
@@ -175,7 +179,7 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
             issues.push(Issue::Unanswered {
                 assistant: a,
                 turn: assistant_turn,
-                ids: unanswered,
+                ids: unanswered.into(),
             });
         }
     }
@@ -184,9 +188,13 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
 
 /// The (message, block) positions where the provider looks for the results of the calls of
 /// assistant message `a`.
-fn zone(placement: ResultPlacement, conversation: &Conversation, a: usize) -> Vec<(usize, usize)> {
+fn zone(
+    placement: ResultPlacement,
+    conversation: &Conversation,
+    a: usize,
+) -> HashSet<(usize, usize)> {
     let messages = &conversation.messages;
-    let mut positions = Vec::new();
+    let mut positions = HashSet::new();
     if messages[a].tool_calls().next().is_none() {
         return positions;
     }
@@ -205,7 +213,7 @@ fn zone(placement: ResultPlacement, conversation: &Conversation, a: usize) -> Ve
                     if !matches!(block, Block::ToolResult(_)) {
                         break;
                     }
-                    positions.push((a + 1, b));
+                    positions.insert((a + 1, b));
                 }
             }
         }
@@ -213,19 +221,25 @@ fn zone(placement: ResultPlacement, conversation: &Conversation, a: usize) -> Ve
     positions
 }
 
-/// The provider's rejection for the unanswered calls of `turn` (1-based), shared by TT001,
-/// TT004 and TT010.
+/// The provider's rejection for the unanswered calls of each turn (1-based), shared by TT001,
+/// TT004 and TT010: one per turn, each holding the turn's one shared list of ids.
 #[must_use]
-pub fn unanswered(issues: &[Issue], turn: usize) -> Option<Rejection> {
-    issues.iter().find_map(|i| match i {
-        Issue::Unanswered {
+pub fn unanswered(issues: &[Issue]) -> HashMap<usize, Rejection> {
+    let mut by_turn = HashMap::new();
+    for issue in issues {
+        if let Issue::Unanswered {
             assistant,
-            turn: t,
+            turn,
             ids,
-        } if *t == turn => Some(Rejection::MissingResults {
-            assistant: *assistant,
-            ids: ids.clone(),
-        }),
-        _ => None,
-    })
+        } = issue
+        {
+            by_turn
+                .entry(*turn)
+                .or_insert_with(|| Rejection::MissingResults {
+                    assistant: *assistant,
+                    ids: ids.clone(),
+                });
+        }
+    }
+    by_turn
 }

@@ -297,7 +297,7 @@ static TT010: RuleInfo = RuleInfo {
     id: "TT010",
     name: "tool-failure-dropped",
     severity: Severity::Error,
-    summary: "a failing tool got no error result, or its failure dropped its siblings' results",
+    summary: "a failing tool got no result, or its failure dropped its siblings' results (a result without the error flag is a warning, a failure under --profile strict)",
 };
 impl Rule for ToolFailureDropped {
     fn info(&self) -> &'static RuleInfo {
@@ -340,11 +340,13 @@ impl Rule for ToolFailureDropped {
                         continue;
                     };
                     if cx.cassette.tool(&call.name).fails.is_some() && !result.is_error {
-                        out.push(TT010.finding(
+                        let mut f = TT010.finding(
                             Some(turn),
-                            format!("the result for the failing tool `{}` (`{}`) lacks `is_error: true`", call.name, call.id),
+                            format!("the result for the failing tool `{}` (`{}`) carries its error text but lacks the error flag (`is_error: true`); the API accepts it, but the model is not told the tool failed", call.name, call.id),
                             hint,
-                        ));
+                        );
+                        f.severity = Severity::Warning;
+                        out.push(f);
                     }
                 }
             }

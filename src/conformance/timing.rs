@@ -1,25 +1,9 @@
 //! Rules on when tools ran, from the tool endpoints' spans (TT008, TT015).
 
-use super::context::{SessionContext, ToolSpan};
+use super::context::SessionContext;
 use super::finding::{Finding, Severity};
 use super::rule::{Rule, RuleInfo};
-
-/// Renders a turn's spans as one line: `name@start-end` in call order.
-#[must_use]
-pub fn timeline(spans: &[&ToolSpan]) -> String {
-    let base = spans
-        .iter()
-        .map(|s| s.start_ms)
-        .fold(f64::INFINITY, f64::min);
-    spans
-        .iter()
-        .map(|s| match s.end_ms {
-            Some(end) => format!("{} {:.0}-{:.0}ms", s.name, s.start_ms - base, end - base),
-            None => format!("{} {:.0}ms-(no reply)", s.name, s.start_ms - base),
-        })
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
+use crate::span::{Span, timeline};
 
 /// The turns (0-based) that have tool spans, in order.
 fn observed_turns(cx: &SessionContext<'_>) -> Vec<usize> {
@@ -29,8 +13,8 @@ fn observed_turns(cx: &SessionContext<'_>) -> Vec<usize> {
     turns
 }
 
-fn turn_spans<'a>(cx: &'a SessionContext<'_>, turn: usize) -> Vec<&'a ToolSpan> {
-    let mut spans: Vec<&ToolSpan> = cx.tool_spans.iter().filter(|s| s.turn == turn).collect();
+fn turn_spans<'a>(cx: &'a SessionContext<'_>, turn: usize) -> Vec<&'a Span> {
+    let mut spans: Vec<&Span> = cx.tool_spans.iter().filter(|s| s.turn == turn).collect();
     let calls = cx.cassette.calls(turn);
     spans.sort_by_key(|s| calls.iter().position(|c| c.id == s.call_id));
     spans
@@ -51,7 +35,7 @@ impl Rule for SequentialExecution {
     fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
         for turn in observed_turns(cx) {
             let spans = turn_spans(cx, turn);
-            let independent: Vec<&ToolSpan> = spans
+            let independent: Vec<&Span> = spans
                 .iter()
                 .copied()
                 .filter(|s| !cx.cassette.tool(&s.name).sequential)
@@ -104,7 +88,7 @@ impl Rule for UnorderedSideEffects {
     }
     fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
         for turn in observed_turns(cx) {
-            let ordered: Vec<&ToolSpan> = turn_spans(cx, turn)
+            let ordered: Vec<&Span> = turn_spans(cx, turn)
                 .into_iter()
                 .filter(|s| cx.cassette.tool(&s.name).sequential)
                 .collect();

@@ -11,7 +11,7 @@ use super::registry::Provider;
 use super::rejection::{ErrorReply, Rejection};
 use super::sse::Event;
 use super::{Malformed, ResponseError};
-use crate::transcript::{AssistantTurn, Conversation, Message, ToolResult};
+use crate::transcript::{AssistantTurn, Conversation, Message, ToolDefinition, ToolResult};
 
 /// One provider's wire format: routes, headers, requests, responses and error bodies.
 ///
@@ -28,6 +28,12 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// Whether this codec serves `method` on `path` (below any session prefix; `query`
     /// without its `?`), and what the route itself says about the request.
     fn route(&self, method: &str, path: &str, query: Option<&str>) -> Option<Route>;
+
+    /// What to tell a loop that sent `method path` (no route of any codec) when the path looks
+    /// like this provider's API: the route that is served and the base URL to use (`root` is
+    /// the server or session root the loop reached). `None` when the path is not this
+    /// provider's.
+    fn advise(&self, path: &str, root: &str) -> Option<String>;
 
     /// The first header (or credential) the provider requires that `meta` lacks.
     fn missing_header(&self, meta: &RequestMeta) -> Option<&'static str>;
@@ -69,15 +75,44 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// The stream does not decode.
     fn sse_to_json(&self, frames: &[String]) -> Result<String, ResponseError>;
 
-    /// The wire messages (or input items) a request body carries, in order.
-    fn history(&self, request: &Value) -> Vec<Value>;
+    /// The id of a recorded response (a JSON body, or a stream's events), when the provider
+    /// gives one that a stateful continuation can name.
+    fn response_id(&self, json: Option<&str>, events: &[Event]) -> Option<String> {
+        let _ = (json, events);
+        None
+    }
+
+    /// The wire messages (or input items) a request body carries, in order: by default the
+    /// array in the field [`Facts::history_field`] names.
+    fn history(&self, request: &Value) -> Vec<Value> {
+        request
+            .get(self.facts().history_field)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
 
     /// `request` with its history replaced by `history`: how the reference loop builds each
     /// follow-up from the recorded first request.
-    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value;
+    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value {
+        let mut body = request.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert(self.facts().history_field.into(), Value::Array(history));
+        }
+        body
+    }
 
-    /// The tool definitions a request declares, in the provider's own format.
-    fn tool_definitions(&self, request: &Value) -> Value;
+    /// The system (or developer) prompt a request carries, as text; empty when it has none.
+    fn system_prompt(&self, request: &Value) -> String;
+
+    /// The tool definitions a request declares, in the provider's own format: by default its
+    /// `tools` array.
+    fn tool_definitions(&self, request: &Value) -> Value {
+        request
+            .get("tools")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()))
+    }
 
     /// The wire message that echoes an assistant turn back, exactly as served.
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value;
@@ -103,6 +138,29 @@ pub trait Codec: Send + Sync + fmt::Debug {
 
     /// The provider's error body for a rejected request.
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply;
+
+    /// The JSON body of a final text answer `text`, in the envelope of the recorded JSON
+    /// response `like` (its model and id style), for completing a recording that ends with tool
+    /// calls (`tooltape import`). `None`: this codec cannot write one, and the import says so
+    /// (the default, so that a new codec works without it).
+    fn final_answer(&self, like: &str, text: &str) -> Option<String> {
+        let _ = (like, text);
+        None
+    }
+
+    /// A first request for a conversation recorded without one: `prompt` as its one user
+    /// message, `tools` declared, the model of the recorded JSON response `like`, and a stream
+    /// asked for when `stream`. `None`: this codec cannot write one (the default).
+    fn opening_request(
+        &self,
+        like: &str,
+        prompt: &str,
+        tools: &[ToolDefinition],
+        stream: bool,
+    ) -> Option<Value> {
+        let _ = (like, prompt, tools, stream);
+        None
+    }
 }
 
 /// What a route says about a request before its body is read.
@@ -128,6 +186,9 @@ pub struct DecodedRequest {
     /// The id of an earlier response this request continues on the provider's side (a
     /// stateful continuation); `None` when the request carries its whole history.
     pub continues: Option<String>,
+    /// Whether the request lets the model make several calls in one turn (`false` when it
+    /// switched parallel calls off).
+    pub parallel_tool_calls: bool,
 }
 
 /// Which headers a request carried, as far as a provider checks them.
@@ -135,6 +196,7 @@ pub struct DecodedRequest {
 pub struct RequestMeta {
     present: BTreeSet<String>,
     trusted: bool,
+    removed: BTreeSet<String>,
 }
 
 impl RequestMeta {
@@ -142,8 +204,8 @@ impl RequestMeta {
     #[must_use]
     pub fn all() -> Self {
         Self {
-            present: BTreeSet::new(),
             trusted: true,
+            ..Self::default()
         }
     }
 
@@ -160,31 +222,23 @@ impl RequestMeta {
             .collect();
         Self {
             present,
-            trusted: false,
+            ..Self::default()
         }
     }
 
     /// These headers, but without `name`.
     #[must_use = "returns the changed headers"]
     pub fn without(mut self, name: &str) -> Self {
-        let name = name.to_ascii_lowercase();
-        if self.trusted {
-            self.trusted = false;
-            self.present = KNOWN_HEADERS.iter().map(|h| (*h).to_owned()).collect();
-        }
-        self.present.remove(&name);
+        self.removed.insert(name.to_ascii_lowercase());
         self
     }
 
     /// Whether the header `name` (lowercase) was sent.
     #[must_use]
     pub fn has(&self, name: &str) -> bool {
-        self.trusted || self.present.contains(name)
+        !self.removed.contains(name) && (self.trusted || self.present.contains(name))
     }
 }
-
-/// Every header some codec requires, so that [`RequestMeta::without`] can start from "all".
-const KNOWN_HEADERS: &[&str] = &["authorization", "x-api-key", "anthropic-version"];
 
 /// Where a provider requires one turn's results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +276,8 @@ pub struct Facts {
     pub env: Env,
     /// Texts the rules use in findings.
     pub texts: Texts,
+    /// The request field that holds the conversation (`messages`).
+    pub history_field: &'static str,
     /// The smallest valid request as JSON text, whose history [`Codec::decode_messages`]
     /// replaces.
     pub minimal_request: &'static str,
@@ -247,4 +303,6 @@ pub struct Texts {
     pub misplaced_at: fn(usize, usize) -> String,
     /// How to place results (TT004).
     pub place_results: &'static str,
+    /// The request setting that switches parallel calls off (TT017).
+    pub parallel_off: &'static str,
 }

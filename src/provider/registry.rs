@@ -56,6 +56,15 @@ impl Provider {
             .find_map(|p| p.codec().route(method, path, query).map(|r| (p, r)))
     }
 
+    /// The provider whose API `path` (served by no codec) looks like, with what to tell the
+    /// loop; `None` when it looks like none.
+    #[must_use]
+    pub fn advise(path: &str, root: &str) -> Option<(Provider, String)> {
+        Provider::ALL
+            .into_iter()
+            .find_map(|p| p.codec().advise(path, root).map(|a| (p, a)))
+    }
+
     /// The name used in cassettes, reports and on the command line.
     #[must_use]
     pub fn name(self) -> &'static str {

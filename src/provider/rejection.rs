@@ -3,6 +3,8 @@
 //! Conformance rules produce a [`Rejection`] with message and block indices; each codec renders
 //! it as the provider's own error body, byte for byte where the real text is known.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::Malformed;
@@ -16,8 +18,10 @@ pub enum Rejection {
     MissingResults {
         /// Index of the assistant message in the request's `messages`.
         assistant: usize,
-        /// The unanswered call ids, in call order.
-        ids: Vec<String>,
+        /// The unanswered call ids, in call order. Shared: every finding about the same
+        /// assistant message carries this one list, so a request with N unanswered calls costs
+        /// memory linear in N, not N².
+        ids: Arc<[String]>,
     },
     /// A result where no call can be answered: an OpenAI `tool` message that does not follow an
     /// assistant message with `tool_calls`, or an Anthropic `tool_result` whose previous message
@@ -58,6 +62,12 @@ pub enum Rejection {
         /// What happened and what to do.
         message: String,
     },
+    /// A stateful continuation names a response the provider does not know (or no longer
+    /// keeps).
+    UnknownContinuation {
+        /// The id it names.
+        id: String,
+    },
 }
 
 impl Rejection {
@@ -74,7 +84,7 @@ impl Rejection {
                 second_block,
                 ..
             } => (*second_message, *second_block),
-            Rejection::Malformed(_) => (0, 0),
+            Rejection::Malformed(_) | Rejection::UnknownContinuation { .. } => (0, 0),
             Rejection::Harness { .. } => (usize::MAX, usize::MAX),
         }
     }

@@ -35,6 +35,17 @@ pub enum SseError {
     },
 }
 
+/// `s` in pieces of at most `n` characters (never inside a character), as a server streams
+/// text and arguments: how the codecs re-encode a JSON response as a stream.
+#[must_use]
+pub fn fragments(n: usize, s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    chars
+        .chunks(n.max(1))
+        .map(|c| c.iter().collect::<String>())
+        .collect()
+}
+
 /// Splits a whole SSE body into frames, each keeping its terminating blank line. Text after the
 /// last blank line is returned as a final frame so that nothing recorded is lost.
 #[must_use]

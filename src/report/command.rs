@@ -15,6 +15,11 @@ pub enum CommandStatus {
     Killed,
     /// It ran longer than the timeout and was killed.
     TimedOut,
+    /// The check was stopped by a signal, forwarded to the command.
+    Interrupted {
+        /// The signal, e.g. `SIGTERM`.
+        signal: String,
+    },
     /// It could not start.
     NotStarted {
         /// Why.

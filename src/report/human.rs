@@ -1,5 +1,6 @@
 //! The human report: grouped by cassette, each finding with its rule, turn, message and fix.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::{CassetteReport, CommandStatus, Report, TurnTiming};
@@ -34,6 +35,25 @@ impl Style {
     }
 }
 
+/// `text` with its control characters (terminal escape codes, carriage returns, newlines…)
+/// written as `\u{1b}`-style escapes, so that a name or message taken from a file or a request
+/// cannot drive the terminal it is printed on.
+#[must_use]
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Renders the report for a terminal; `color` adds ANSI colours.
 #[must_use]
 pub fn render_human(report: &Report, color: bool) -> String {
@@ -41,6 +61,15 @@ pub fn render_human(report: &Report, color: bool) -> String {
     let mut out = String::new();
     for c in &report.cassettes {
         cassette(&mut out, c, &st, report.strict);
+    }
+    for s in &report.skipped {
+        let _ = writeln!(
+            out,
+            "{}  {}  {}",
+            st.dim("SKIP"),
+            s.name,
+            st.dim(&format!("({})", s.reason))
+        );
     }
     let total = report.cassettes.len();
     let passed = report.cassettes.iter().filter(|c| c.conformant).count();
@@ -61,10 +90,15 @@ pub fn render_human(report: &Report, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "\n{verdict}: {passed} of {total} cassette{} conformant; {errors} error{}, {warnings} warning{}{}",
+        "\n{verdict}: {passed} of {total} cassette{} conformant; {errors} error{}, {warnings} warning{}{}{}",
         plural(total),
         plural(errors),
         plural(warnings),
+        if report.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; {} skipped", report.skipped.len())
+        },
         if report.strict {
             " (strict profile: warnings fail)"
         } else {
@@ -85,17 +119,21 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
         st.red("FAIL")
     };
     let kind = if c.streaming { "stream" } else { "json" };
+    let requests = c
+        .requests
+        .map(|n| format!(", {n} request{}", plural(usize::try_from(n).unwrap_or(2))))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "{tag}  {}  {}",
-        c.name,
-        st.dim(&format!("({}, {kind})", c.provider))
+        escape(&c.name),
+        st.dim(&format!("({}, {kind}{requests})", c.provider))
     );
     for t in &c.turns {
         timing(out, t, st);
     }
     for note in &c.notes {
-        let _ = writeln!(out, "      {} {note}", st.dim("note:"));
+        let _ = writeln!(out, "      {} {}", st.dim("note:"), escape(note));
     }
     if let Some(e) = &c.error {
         let _ = writeln!(out, "      {} {e}", st.red("error:"));
@@ -105,6 +143,7 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
             CommandStatus::Exited { code } => format!("exited with {code}"),
             CommandStatus::Killed => "was killed by a signal".to_owned(),
             CommandStatus::TimedOut => "timed out".to_owned(),
+            CommandStatus::Interrupted { signal } => format!("was stopped by {signal}"),
             CommandStatus::NotStarted { reason } => format!("did not start: {reason}"),
         };
         let _ = writeln!(
@@ -129,7 +168,7 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
                 ))
             );
             for line in &lines[skip..] {
-                let _ = writeln!(out, "        | {line}");
+                let _ = writeln!(out, "        | {}", escape(line));
             }
         }
     }
@@ -143,9 +182,28 @@ fn cassette(out: &mut String, c: &CassetteReport, st: &Style, strict: bool) {
         let _ = writeln!(
             out,
             "      {sev} {} {}{turn}: {}",
-            f.rule, f.name, f.message
+            f.rule,
+            f.name,
+            escape(&f.message)
         );
         let _ = writeln!(out, "            {} {}", st.dim("fix:"), f.hint);
+    }
+    if !c.not_kept.is_empty() {
+        let n = c.not_kept.errors + c.not_kept.warnings;
+        let sev = if c.not_kept.fails(strict) {
+            st.red("error")
+        } else {
+            st.yellow("warning")
+        };
+        let _ = writeln!(
+            out,
+            "      {sev} {n} more finding{} not kept ({} error{}, {} warning{}): over the limit on findings kept per request or session; they count in the verdict",
+            plural(usize::try_from(n).unwrap_or(2)),
+            c.not_kept.errors,
+            plural(usize::try_from(c.not_kept.errors).unwrap_or(2)),
+            c.not_kept.warnings,
+            plural(usize::try_from(c.not_kept.warnings).unwrap_or(2)),
+        );
     }
 }
 
@@ -185,6 +243,20 @@ fn timing(out: &mut String, t: &TurnTiming, st: &Style) {
             out,
             "        {}",
             st.dim(&format!("timeline: {}", t.timeline()))
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn control_characters_are_escaped_and_other_text_is_kept() {
+        assert_eq!(escape("plain-näme"), "plain-näme");
+        assert_eq!(
+            escape("evil\x1b[2J\x1b]0;title\x07\nname"),
+            "evil\\u{1b}[2J\\u{1b}]0;title\\u{7}\\u{a}name"
         );
     }
 }

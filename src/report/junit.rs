@@ -20,13 +20,26 @@ pub fn render_junit(report: &Report) -> String {
             s.set_message(error.to_string());
             s.set_type("tooltape.error");
             s
-        } else if failing.is_empty() {
+        } else if failing.is_empty() && !c.not_kept.fails(report.strict) {
             TestCaseStatus::success()
         } else {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            let first = failing[0];
-            s.set_message(format!("{} {}: {}", first.rule, first.name, first.message));
-            s.set_type(first.rule);
+            let not_kept = (!c.not_kept.is_empty()).then(|| {
+                format!(
+                    "{} errors and {} warnings found but not kept (over the limit on kept findings)",
+                    c.not_kept.errors, c.not_kept.warnings
+                )
+            });
+            match failing.first() {
+                Some(first) => {
+                    s.set_message(format!("{} {}: {}", first.rule, first.name, first.message));
+                    s.set_type(first.rule);
+                }
+                None => {
+                    s.set_message(not_kept.clone().unwrap_or_default());
+                    s.set_type("tooltape.not-kept");
+                }
+            }
             let description: Vec<String> = failing
                 .iter()
                 .map(|f| {
@@ -36,6 +49,7 @@ pub fn render_junit(report: &Report) -> String {
                         f.rule, f.name, f.severity, f.message, f.hint
                     )
                 })
+                .chain(not_kept)
                 .collect();
             s.set_description(description.join("\n"));
             s
@@ -57,6 +71,11 @@ pub fn render_junit(report: &Report) -> String {
             case.set_system_out(out);
         }
         suite.add_test_case(case);
+    }
+    for s in &report.skipped {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(s.reason.clone());
+        suite.add_test_case(TestCase::new(s.name.clone(), status));
     }
     junit.add_test_suite(suite);
     junit.to_string().unwrap_or_default()

@@ -12,7 +12,7 @@ mod junit;
 mod timing;
 
 pub use command::{CommandRun, CommandStatus};
-pub use human::render_human;
+pub use human::{escape, render_human};
 pub use incomplete::{Culprit, Incomplete};
 pub use junit::render_junit;
 pub use timing::{Span, TurnTiming};
@@ -20,7 +20,7 @@ pub use timing::{Span, TurnTiming};
 use serde::Serialize;
 
 use crate::cassette::Cassette;
-use crate::conformance::{Finding, Severity};
+use crate::conformance::{Finding, NotKept, Severity};
 
 /// The result of judging one cassette.
 #[derive(Debug, Clone, Serialize)]
@@ -33,8 +33,15 @@ pub struct CassetteReport {
     pub streaming: bool,
     /// No finding fails it (errors; warnings too under the strict profile), and no error.
     pub conformant: bool,
+    /// How many model requests the loop sent (reports made by a replay server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
     /// What the rules found.
     pub findings: Vec<Finding>,
+    /// Findings found but not kept, over a limit on kept findings: counted, and they fail
+    /// the cassette like kept ones.
+    #[serde(skip_serializing_if = "NotKept::is_empty")]
+    pub not_kept: NotKept,
     /// Timing figures per model turn that had tool calls.
     pub turns: Vec<TurnTiming>,
     /// How the cassette was served, where that is worth knowing but judges nothing (e.g. a
@@ -58,7 +65,9 @@ impl CassetteReport {
             provider: cassette.provider().name().to_owned(),
             streaming: cassette.streaming(),
             conformant: false,
+            requests: None,
             findings,
+            not_kept: NotKept::default(),
             turns,
             notes: Vec::new(),
             error: None,
@@ -68,15 +77,29 @@ impl CassetteReport {
 
     fn judge(&mut self, strict: bool) {
         self.findings.sort_by_key(|f| (f.turn.unwrap_or(0), f.rule));
-        self.conformant = self.error.is_none() && !self.findings.iter().any(|f| f.fails(strict));
+        self.conformant = self.passes(strict);
     }
 
-    /// Findings of the given severity.
+    /// Whether no finding, kept or not, fails it under the given strictness, and nothing kept
+    /// it from being judged.
+    #[must_use]
+    pub fn passes(&self, strict: bool) -> bool {
+        self.error.is_none()
+            && !self.not_kept.fails(strict)
+            && !self.findings.iter().any(|f| f.fails(strict))
+    }
+
+    /// Findings of the given severity, kept or not.
     pub fn count(&self, severity: Severity) -> usize {
+        let not_kept = match severity {
+            Severity::Error => self.not_kept.errors,
+            Severity::Warning => self.not_kept.warnings,
+        };
         self.findings
             .iter()
             .filter(|f| f.severity == severity)
             .count()
+            + usize::try_from(not_kept).unwrap_or(usize::MAX)
     }
 }
 
@@ -89,6 +112,18 @@ pub struct Report {
     pub strict: bool,
     /// One entry per cassette, in name order.
     pub cassettes: Vec<CassetteReport>,
+    /// Cassettes not run, with the reason (a capability the loop was not said to have).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+/// A cassette that was not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The cassette's name.
+    pub name: String,
+    /// Why, and how to run it.
+    pub reason: String,
 }
 
 impl Report {
@@ -107,9 +142,7 @@ impl Report {
     /// Whether everything conforms.
     #[must_use]
     pub fn is_conformant(&self) -> bool {
-        self.cassettes
-            .iter()
-            .all(|c| c.error.is_none() && !c.findings.iter().any(|f| f.fails(self.strict)))
+        self.cassettes.iter().all(|c| c.passes(self.strict))
     }
 
     /// The JSON report.

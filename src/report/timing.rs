@@ -2,26 +2,7 @@
 
 use serde::Serialize;
 
-/// When one tool call ran.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Span {
-    /// The call id.
-    pub call_id: String,
-    /// The tool name.
-    pub name: String,
-    /// Start, ms on the run's clock.
-    pub start_ms: f64,
-    /// End, ms on the run's clock.
-    pub end_ms: f64,
-}
-
-impl Span {
-    /// How long it ran.
-    #[must_use]
-    pub fn duration_ms(&self) -> f64 {
-        (self.end_ms - self.start_ms).max(0.0)
-    }
-}
+pub use crate::span::Span;
 
 /// Figures for one model turn with tool calls.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,7 +36,7 @@ impl TurnTiming {
             .fold(f64::INFINITY, f64::min);
         let end = spans
             .iter()
-            .map(|s| s.end_ms)
+            .map(|s| s.end_ms.unwrap_or(s.start_ms))
             .fold(f64::NEG_INFINITY, f64::max);
         let wall = if spans.is_empty() {
             0.0
@@ -79,11 +60,7 @@ impl TurnTiming {
     /// One line: which call ran when, `name 0-150ms`, in call order.
     #[must_use]
     pub fn timeline(&self) -> String {
-        self.spans
-            .iter()
-            .map(|s| format!("{} {:.0}-{:.0}ms", s.name, s.start_ms, s.end_ms))
-            .collect::<Vec<_>>()
-            .join(" | ")
+        crate::span::timeline(&self.spans.iter().collect::<Vec<_>>())
     }
 }
 
@@ -97,10 +74,12 @@ mod tests {
 
     fn span(id: &str, start: f64, end: f64) -> Span {
         Span {
+            turn: 0,
             call_id: id.into(),
             name: "t".into(),
             start_ms: start,
-            end_ms: end,
+            end_ms: Some(end),
+            barrier_timed_out: false,
         }
     }
 

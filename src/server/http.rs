@@ -3,37 +3,91 @@
 //! Routes: `POST /v1/chat/completions`, `POST /v1/messages`, `POST /tools/{name}`, the same
 //! below a session prefix `/s/{session}`, and `GET /` (what this server replays). Streams are written frame by frame,
 //! yielding between frames so each recorded frame leaves in its own write.
+//!
+//! Hostile clients are kept in bounds ([`Limits`](super::Limits)): bodies over the cap get 413, request heads
+//! must arrive within the header timeout and quiet connections are closed (see `conn`), the
+//! accept loop backs off when the process runs out of file descriptors instead of spinning,
+//! requests naming a non-loopback `Host` get 403 unless allowed ([`HostPolicy`]), and a large
+//! request is judged on a bounded pool of blocking threads, so one client sending huge bodies
+//! cannot stall the async workers that answer every other loop.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode, header};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
+use super::conn::{Activity, HostPolicy, Watched};
 use super::replay::{Replay, Reply};
 use crate::cassette::Cassette;
 use crate::provider::{Provider, RequestMeta};
 
 type Body = BoxBody<Bytes, Infallible>;
 
-/// The limit on a request body; a larger one is refused with 413.
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
+/// Request bodies up to this size are judged on the async worker that read them (judging is
+/// linear in the body, so this takes microseconds); larger ones on the blocking pool.
+const INLINE_JUDGING: usize = 64 * 1024;
+
+/// The longest pause of the accept loop after an error such as running out of file
+/// descriptors (`EMFILE`); the pause doubles from 10 ms while errors repeat.
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// What the server counts about its connections.
+#[derive(Debug, Default)]
+pub struct ConnectionStats {
+    accepted: AtomicU64,
+    accept_errors: AtomicU64,
+    refused_hosts: AtomicU64,
+}
+
+impl ConnectionStats {
+    /// Connections accepted.
+    #[must_use]
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+
+    /// Failed `accept` calls (e.g. out of file descriptors), each followed by a pause.
+    #[must_use]
+    pub fn accept_errors(&self) -> u64 {
+        self.accept_errors.load(Ordering::Relaxed)
+    }
+
+    /// Requests refused with 403 for the `Host` they named.
+    #[must_use]
+    pub fn refused_hosts(&self) -> u64 {
+        self.refused_hosts.load(Ordering::Relaxed)
+    }
+}
+
+/// What every connection's handler shares.
+#[derive(Debug)]
+struct Shared {
+    replay: Arc<Replay>,
+    hosts: HostPolicy,
+    stats: Arc<ConnectionStats>,
+    judging: Arc<Semaphore>,
+}
 
 /// A running replay server. Dropping it stops the server.
 #[derive(Debug)]
 pub struct ReplayServer {
     addr: SocketAddr,
     replay: Arc<Replay>,
+    stats: Arc<ConnectionStats>,
     task: JoinHandle<()>,
 }
 
@@ -58,16 +112,48 @@ impl ReplayServer {
             })
     }
 
-    /// Starts a server on `addr` for an existing replay state.
+    /// Starts a server on `addr` for an existing replay state, answering loopback `Host`
+    /// names only.
     ///
     /// # Errors
     /// The address cannot be bound.
     pub async fn bind(addr: SocketAddr, replay: Arc<Replay>) -> std::io::Result<Self> {
+        Self::bind_with_hosts(addr, replay, HostPolicy::default()).await
+    }
+
+    /// Starts a server on `addr` for an existing replay state, answering the `Host` names
+    /// `hosts` allows.
+    ///
+    /// # Errors
+    /// The address cannot be bound.
+    pub async fn bind_with_hosts(
+        addr: SocketAddr,
+        replay: Arc<Replay>,
+        hosts: HostPolicy,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = replay.clone();
-        let task = tokio::spawn(accept_loop(listener, state));
-        Ok(Self { addr, replay, task })
+        let stats = Arc::new(ConnectionStats::default());
+        let pool = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let shared = Arc::new(Shared {
+            replay: replay.clone(),
+            hosts,
+            stats: stats.clone(),
+            judging: Arc::new(Semaphore::new(pool)),
+        });
+        let task = tokio::spawn(accept_loop(listener, shared));
+        Ok(Self {
+            addr,
+            replay,
+            stats,
+            task,
+        })
+    }
+
+    /// What the server counted about its connections.
+    #[must_use]
+    pub fn stats(&self) -> &ConnectionStats {
+        &self.stats
     }
 
     /// The address it listens on.
@@ -111,33 +197,74 @@ impl ReplayServer {
     pub async fn verify(&self) -> crate::report::Report {
         let mut report = crate::report::Report::default();
         for (id, cassette) in self.replay.sessions() {
-            let findings = self.replay.findings(&id);
-            let mut cassette_report =
-                crate::report::CassetteReport::new(&cassette, findings, Vec::new());
-            cassette_report.notes = self.replay.served_notes(&id);
-            report.cassettes.push(cassette_report);
+            report
+                .cassettes
+                .push(self.replay.report(&id, &cassette, Vec::new()));
         }
         report.finish(false)
     }
 }
 
-async fn accept_loop(listener: TcpListener, replay: Arc<Replay>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut backoff = Duration::ZERO;
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) if is_connection_error(&e) => continue,
+            Err(_) => {
+                shared.stats.accept_errors.fetch_add(1, Ordering::Relaxed);
+                backoff = (backoff * 2).clamp(Duration::from_millis(10), MAX_ACCEPT_BACKOFF);
+                tokio::time::sleep(backoff).await;
+                continue;
+            }
         };
+        backoff = Duration::ZERO;
+        shared.stats.accepted.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
-        let replay = replay.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let replay = replay.clone();
-                async move { Ok::<_, Infallible>(route(&replay, req).await) }
-            });
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+        tokio::spawn(serve_connection(stream, shared.clone()));
     }
+}
+
+/// Errors of one connection that was already gone when it was accepted: the listener is fine.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
+}
+
+async fn serve_connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
+    let limits = *shared.replay.limits();
+    let activity = Activity::new();
+    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+    let conn_activity = activity.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let shared = shared.clone();
+        let activity = conn_activity.clone();
+        async move { Ok::<_, Infallible>(route(&shared, &activity, req).await) }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(non_zero(limits.header_timeout))
+        .half_close(true);
+    builder.http2().timer(TokioTimer::new());
+    let connection = builder.serve_connection(io, service);
+    if limits.idle_timeout.is_zero() {
+        let _ = connection.await;
+        return;
+    }
+    tokio::select! {
+        _ = connection => {}
+        () = activity.idle_for(limits.idle_timeout) => {}
+    }
+}
+
+fn non_zero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
 }
 
 /// Splits `/s/{session}/rest` into the session and `/rest`.
@@ -152,30 +279,62 @@ fn split_session(path: &str) -> (Option<&str>, &str) {
     }
 }
 
-async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
+/// The host a request names: its URI authority (HTTP/2, absolute form), else its `Host`.
+fn requested_host(req: &Request<Incoming>) -> Option<String> {
+    req.uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+        })
+}
+
+async fn route(
+    shared: &Shared,
+    activity: &Arc<Activity>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let replay = &shared.replay;
+    let host = requested_host(&req);
+    if !shared.hosts.allows(host.as_deref()) {
+        shared.stats.refused_hosts.fetch_add(1, Ordering::Relaxed);
+        return text(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "tooltape: this server answers requests for loopback hosts (127.0.0.1, localhost, [::1]) only, not `{}`; start it with --allow-host NAME to answer another (a web page in a browser can send requests to a loopback server, so other names are refused)\n",
+                crate::report::escape(host.as_deref().unwrap_or_default())
+            ),
+        );
+    }
     let path = req.uri().path().to_owned();
     let (session, rest) = split_session(&path);
     let session = session.map(str::to_owned);
     if req.method() == Method::GET && rest == "/" {
-        return text(StatusCode::OK, &index(replay));
+        return text(StatusCode::OK, &index(replay, &shared.stats));
     }
     if let Some(name) = rest.strip_prefix("/tools/") {
-        return tool(replay, session.as_deref(), name.to_owned(), req).await;
+        return tool(replay, activity, session.as_deref(), name.to_owned(), req).await;
     }
     let Some((provider, _route)) = Provider::route(req.method().as_str(), rest, req.uri().query())
         .or_else(|| Provider::route("POST", rest, req.uri().query()))
     else {
-        return text(
-            StatusCode::NOT_FOUND,
-            &format!(
-                "tooltape: no route `{rest}`; model endpoints are {} (optionally below /s/{{session}})\n",
-                Provider::ALL
-                    .iter()
-                    .map(|p| format!("POST {}", p.endpoint()))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            ),
-        );
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let root = match &session {
+            Some(s) => format!("http://{host}/s/{s}"),
+            None => format!("http://{host}"),
+        };
+        return respond(replay.handle_unsupported(
+            session.as_deref(),
+            req.method().as_str(),
+            rest,
+            &root,
+        ));
     };
     if req.method() != Method::POST {
         return text(
@@ -184,15 +343,34 @@ async fn route(replay: &Replay, req: Request<Incoming>) -> Response<Body> {
         );
     }
     let meta = RequestMeta::from_headers(req.headers());
-    let body = match read_body(req).await {
+    let body = match read_body(req, replay.limits().max_body).await {
         Ok(b) => b,
         Err(response) => return response,
     };
-    respond(replay.handle_model(session.as_deref(), provider, meta, &body))
+    let _busy = activity.busy();
+    if body.len() <= INLINE_JUDGING {
+        return respond(replay.handle_model(session.as_deref(), provider, meta, &body));
+    }
+    let Ok(_permit) = shared.judging.clone().acquire_owned().await else {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "tooltape: shutting down\n");
+    };
+    let replay = replay.clone();
+    let judged = tokio::task::spawn_blocking(move || {
+        replay.handle_model(session.as_deref(), provider, meta, &body)
+    })
+    .await;
+    match judged {
+        Ok(reply) => respond(reply),
+        Err(e) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("tooltape: judging the request failed: {e}\n"),
+        ),
+    }
 }
 
 async fn tool(
     replay: &Replay,
+    activity: &Arc<Activity>,
     session: Option<&str>,
     name: String,
     req: Request<Incoming>,
@@ -208,10 +386,11 @@ async fn tool(
         .get("tooltape-call-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match read_body(req).await {
+    let body = match read_body(req, replay.limits().max_body).await {
         Ok(b) => b,
         Err(response) => return response,
     };
+    let _busy = activity.busy();
     let reply = replay
         .handle_tool(session, &name, call_id.as_deref(), &body)
         .await;
@@ -225,25 +404,40 @@ async fn tool(
     r
 }
 
-/// The request body, or a 413 when it is larger than [`MAX_BODY`].
-async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Body>> {
-    match http_body_util::Limited::new(req.into_body(), MAX_BODY)
+/// The request body, or a 413 when it is larger than `max` bytes.
+async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, Response<Body>> {
+    match http_body_util::Limited::new(req.into_body(), max)
         .collect()
         .await
     {
         Ok(b) => Ok(b.to_bytes()),
         Err(_) => Err(text(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("tooltape: request body larger than {MAX_BODY} bytes\n"),
+            &format!("tooltape: request body larger than {max} bytes (--max-body)\n"),
         )),
     }
 }
 
-fn index(replay: &Replay) -> String {
+fn index(replay: &Replay, stats: &ConnectionStats) -> String {
     let mut out = String::from("tooltape replay server\n");
     for (id, c) in replay.sessions() {
-        out.push_str(&format!("/s/{id}  {}  {}\n", c.provider(), c.name()));
+        out.push_str(&format!(
+            "/s/{id}  {}  {}  requests: {}\n",
+            c.provider(),
+            crate::report::escape(c.name()),
+            replay.request_count(&id)
+        ));
     }
+    let journal = replay.journal();
+    out.push_str(&format!(
+        "connections: {} accepted, {} accept errors; {} requests refused for their Host\njournal: {} entries (~{} bytes), {} dropped\n",
+        stats.accepted(),
+        stats.accept_errors(),
+        stats.refused_hosts(),
+        journal.len(),
+        journal.bytes(),
+        journal.dropped()
+    ));
     out
 }
 

@@ -1,15 +1,23 @@
 //! The journal: everything the replay server saw, with timestamps, bounded in memory.
+//!
+//! It is bounded twice, by entries and by an estimate of the bytes they hold, and drops its
+//! oldest entries to stay within both, counting them per session. No verdict reads it: the
+//! findings, request counts and tool spans a verdict needs are kept in each session's ledger.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use crate::conformance::Finding;
+use crate::conformance::{Finding, UnsupportedRoute};
+use crate::provider::Rejection;
 
 /// The default number of entries kept; older ones are dropped and counted.
 pub const DEFAULT_CAPACITY: usize = 100_000;
+
+/// The default estimate of journal memory kept, in bytes.
+pub const DEFAULT_BYTES: usize = 64 * 1024 * 1024;
 
 /// One request to a model endpoint.
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +34,9 @@ pub struct ModelEntry {
     pub streamed: bool,
     /// Whether the turn was recorded in the other mode and re-encoded by the codec.
     pub reencoded: bool,
+    /// A request to a route tooltape does not serve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<UnsupportedRoute>,
     /// What the rules found in it.
     pub findings: Vec<Finding>,
     /// What went wrong that is not the loop's conformance (e.g. the wrong provider's endpoint).
@@ -73,58 +84,129 @@ impl Entry {
             Entry::Tool(t) => &t.session,
         }
     }
+
+    /// An estimate of the memory the entry holds, in bytes: its own size and every string and
+    /// finding it owns (a list of ids that several findings share is counted once).
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        let own = std::mem::size_of::<Entry>();
+        match self {
+            Entry::Model(m) => {
+                let mut lists = HashSet::new();
+                let findings: usize = m
+                    .findings
+                    .iter()
+                    .map(|f| {
+                        let ids = match &f.rejection {
+                            Some(Rejection::MissingResults { ids, .. })
+                                if lists.insert(ids.as_ptr()) =>
+                            {
+                                ids.iter().map(|id| id.len() + 24).sum()
+                            }
+                            Some(r) => std::mem::size_of_val(r) + 64,
+                            None => 0,
+                        };
+                        std::mem::size_of::<Finding>() + f.message.len() + f.hint.len() + ids
+                    })
+                    .sum();
+                own + m.session.len() + findings + m.note.as_ref().map_or(0, String::len)
+            }
+            Entry::Tool(t) => own + t.session.len() + t.call_id.len() + t.name.len(),
+        }
+    }
 }
 
 /// A bounded, thread-safe journal.
 #[derive(Debug)]
 pub struct Journal {
-    entries: Mutex<VecDeque<Entry>>,
+    state: Mutex<State>,
     capacity: usize,
+    max_bytes: usize,
     dropped: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    entries: VecDeque<(Entry, usize)>,
+    bytes: usize,
+    dropped_by_session: HashMap<String, u64>,
 }
 
 impl Default for Journal {
     fn default() -> Self {
-        Self::with_capacity(DEFAULT_CAPACITY)
+        Self::with_limits(DEFAULT_CAPACITY, DEFAULT_BYTES)
     }
 }
 
 impl Journal {
-    /// A journal that keeps at most `capacity` entries.
+    /// A journal that keeps at most `capacity` entries (and the default bytes).
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_limits(capacity, DEFAULT_BYTES)
+    }
+
+    /// A journal that keeps at most `capacity` entries holding at most about `max_bytes`.
+    #[must_use]
+    pub fn with_limits(capacity: usize, max_bytes: usize) -> Self {
         Self {
-            entries: Mutex::new(VecDeque::new()),
+            state: Mutex::new(State::default()),
             capacity: capacity.max(1),
+            max_bytes,
             dropped: AtomicU64::new(0),
         }
     }
 
-    /// Adds an entry, dropping the oldest when full.
-    pub fn push(&self, entry: Entry) {
-        let mut entries = self
-            .entries
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() == self.capacity {
-            entries.pop_front();
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds an entry, dropping the oldest ones while the journal holds too many entries or
+    /// bytes (an entry larger than the whole budget is dropped at once, and counted).
+    pub fn push(&self, entry: Entry) {
+        let size = entry.bytes();
+        let mut state = self.lock();
+        state.entries.push_back((entry, size));
+        state.bytes += size;
+        while state.entries.len() > self.capacity || state.bytes > self.max_bytes {
+            let Some((old, size)) = state.entries.pop_front() else {
+                break;
+            };
+            state.bytes -= size;
+            *state
+                .dropped_by_session
+                .entry(old.session().to_owned())
+                .or_default() += 1;
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
-        entries.push_back(entry);
     }
 
     /// The entries of one session, oldest first.
     #[must_use]
     pub fn session(&self, session: &str) -> Vec<Entry> {
-        let entries = self
+        self.lock()
             .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries
             .iter()
-            .filter(|e| e.session() == session)
-            .cloned()
+            .filter(|(e, _)| e.session() == session)
+            .map(|(e, _)| e.clone())
             .collect()
+    }
+
+    /// How many entries of one session were dropped to stay within the limits.
+    #[must_use]
+    pub fn dropped_in(&self, session: &str) -> u64 {
+        self.lock()
+            .dropped_by_session
+            .get(session)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The estimate of the bytes the kept entries hold.
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// How many entries were dropped because the journal was full.
@@ -136,10 +218,7 @@ impl Journal {
     /// How many entries are kept now.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len()
+        self.lock().entries.len()
     }
 
     /// Whether nothing is kept.
@@ -150,11 +229,9 @@ impl Journal {
 
     /// Forgets the entries of one session.
     pub fn clear_session(&self, session: &str) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.retain(|e| e.session() != session);
+        let mut state = self.lock();
+        state.entries.retain(|(e, _)| e.session() != session);
+        state.bytes = state.entries.iter().map(|(_, size)| size).sum();
     }
 }
 
@@ -171,6 +248,7 @@ mod tests {
             streamed: false,
             findings: vec![],
             reencoded: false,
+            unsupported: None,
             note: None,
         })
     }
@@ -185,5 +263,28 @@ mod tests {
         assert_eq!(j.dropped(), 1);
         assert!(j.session("a").is_empty());
         assert_eq!(j.session("c").len(), 1);
+        assert_eq!(j.dropped_in("a"), 1);
+        assert_eq!(j.dropped_in("b"), 0);
+    }
+
+    #[test]
+    fn large_entries_are_dropped_to_stay_within_the_bytes() {
+        let big = |session: &str| {
+            let mut entry = model(session);
+            if let Entry::Model(m) = &mut entry {
+                m.note = Some("x".repeat(10_000));
+            }
+            entry
+        };
+        let budget = 3 * big("a").bytes();
+        let j = Journal::with_limits(1_000, budget);
+        for _ in 0..100 {
+            j.push(big("a"));
+            j.push(model("b"));
+            assert!(j.bytes() <= budget, "{} > {budget}", j.bytes());
+        }
+        assert!(j.len() <= 6, "{}", j.len());
+        assert_eq!(j.dropped_in("a") + j.dropped_in("b"), j.dropped());
+        assert_eq!(j.dropped() + j.len() as u64, 200);
     }
 }

@@ -1,14 +1,21 @@
 //! The replay server: replay logic ([`Replay`]) and its transports (hyper, wiremock).
 
+mod conn;
 mod http;
 mod journal;
+mod ledger;
+mod limits;
 mod mock;
 mod replay;
+mod sessions;
 mod tools;
 
 pub use crate::provider::RequestMeta;
-pub use http::{MAX_BODY, ReplayServer};
-pub use journal::{DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
+pub use conn::HostPolicy;
+pub use http::{ConnectionStats, ReplayServer};
+pub use journal::{DEFAULT_BYTES, DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
+pub use limits::{Limits, MAX_BODY};
 pub use mock::CassetteResponder;
 pub use replay::{Replay, Reply};
+pub use sessions::ambiguous_bare_urls;
 pub use tools::ToolReply;

@@ -3,8 +3,8 @@
 //! Each request finds its turn from its own history (how many assistant turns it carries), so
 //! any number of loops can replay one cassette at once without a shared cursor.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,10 +13,16 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
+use super::ledger::Ledger;
+use super::limits::Limits;
+use super::sessions::{bare_url_fit, list, session_ids};
 use super::tools::{self, ToolDesk, ToolReply};
 use crate::cassette::{Cassette, ResponseBody};
-use crate::conformance::{self, Finding, RequestContext, SessionContext, SessionRequest, ToolSpan};
+use crate::conformance::{
+    self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
+};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta};
+use crate::span::Span;
 
 /// What the server answers.
 #[derive(Debug, Clone)]
@@ -63,11 +69,12 @@ impl Reply {
     }
 }
 
-/// A cassette ready to serve: its replies built once.
+/// A cassette ready to serve: its replies built once, and the ledger its verdict is read from.
 #[derive(Debug)]
 struct Served {
     cassette: Arc<Cassette>,
     replies: Vec<Reply>,
+    ledger: Mutex<Ledger>,
 }
 
 impl Served {
@@ -115,7 +122,17 @@ impl Served {
                 },
             })
             .collect();
-        Self { cassette, replies }
+        Self {
+            cassette,
+            replies,
+            ledger: Mutex::default(),
+        }
+    }
+
+    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -127,6 +144,7 @@ pub struct Replay {
     clock: Instant,
     desk: ToolDesk,
     barrier: Option<Duration>,
+    limits: Limits,
 }
 
 impl Default for Replay {
@@ -151,7 +169,26 @@ impl Replay {
             clock: Instant::now(),
             desk: ToolDesk::default(),
             barrier: None,
+            limits: Limits::default(),
         }
+    }
+
+    /// An empty replay within `limits` (journal size, findings kept, and the transport's).
+    #[must_use]
+    pub fn with_limits(limits: Limits) -> Self {
+        Self {
+            limits,
+            ..Self::with_journal(Journal::with_limits(
+                limits.journal_entries,
+                limits.journal_bytes,
+            ))
+        }
+    }
+
+    /// The limits this replay, and a server started for it, keep to.
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Holds each tool reply until every independent call of its turn has arrived, or `grace`
@@ -223,7 +260,11 @@ impl Replay {
                 },
             )
         });
-        let (id, served) = match self.find_session(session, Some(provider), parsed.as_ref().ok()) {
+        let request: Result<DecodedRequest, Malformed> = parsed
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|value| provider.decode_request(value));
+        let (id, served) = match self.find_session(session, Some(provider), request.as_ref().ok()) {
             Ok(found) => found,
             Err((status, message)) => {
                 return Reply::error(provider, &Rejection::Harness { message }, Some(status));
@@ -243,35 +284,38 @@ impl Replay {
                 },
                 Some(404),
             );
-            self.journal.push(Entry::Model(ModelEntry {
-                session: id,
-                at_ms: self.now_ms(),
-                turn: None,
-                status: reply.status(),
-                streamed: false,
-                reencoded: false,
-                findings: Vec::new(),
-                note: Some(message),
-            }));
+            self.record_model(
+                &served,
+                ModelEntry {
+                    session: id,
+                    at_ms: self.now_ms(),
+                    turn: None,
+                    status: reply.status(),
+                    streamed: false,
+                    reencoded: false,
+                    unsupported: None,
+                    findings: Vec::new(),
+                    note: Some(message),
+                },
+                NotKept::default(),
+            );
             return reply;
         }
-        let decoded: Result<DecodedRequest, Malformed> =
-            match (provider.codec().missing_header(&meta), &parsed) {
-                (Some(header), _) => Err(Malformed::new(
-                    "",
-                    MalformedKind::MissingHeader {
-                        header: header.to_owned(),
-                    },
-                )),
-                (None, Ok(value)) => provider.decode_request(value),
-                (None, Err(m)) => Err(m.clone()),
-            };
+        let decoded = match provider.codec().missing_header(&meta) {
+            Some(header) => Err(Malformed::new(
+                "",
+                MalformedKind::MissingHeader {
+                    header: header.to_owned(),
+                },
+            )),
+            None => request,
+        };
+        let decoded = decoded.map(|r| conformance::echo::resolve_continuation(&served.cassette, r));
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
-        let turn = decoded
-            .as_ref()
-            .ok()
-            .map(|r| r.conversation.assistant_turns());
+        let (findings, not_kept) =
+            conformance::keep_at_most(findings, self.limits.findings_per_request);
+        let turn = decoded.as_ref().ok().map(|_| cx.echoes().next);
         let mut reencoded = false;
         let reply = match (&rejection, turn) {
             (Some(r), _) => Reply::error(provider, r, None),
@@ -297,17 +341,123 @@ impl Replay {
                 None,
             ),
         };
-        self.journal.push(Entry::Model(ModelEntry {
-            session: id,
-            at_ms: self.now_ms(),
-            turn,
-            status: reply.status(),
-            streamed: matches!(reply, Reply::Sse { .. }),
-            reencoded,
-            findings,
-            note: None,
-        }));
+        self.record_model(
+            &served,
+            ModelEntry {
+                session: id,
+                at_ms: self.now_ms(),
+                turn,
+                status: reply.status(),
+                streamed: matches!(reply, Reply::Sse { .. }),
+                reencoded,
+                unsupported: None,
+                findings,
+                note: None,
+            },
+            not_kept,
+        );
         reply
+    }
+
+    /// Handles a request to a route no codec serves: answers 404 with a JSON error in the
+    /// shape of the provider whose API the path looks like (else OpenAI's), naming the route
+    /// that is served and the base URL to use, and journals a `POST` for TT016. `root` is the server
+    /// (or session) root the loop reached, e.g. `http://127.0.0.1:8089/s/name`.
+    pub fn handle_unsupported(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        path: &str,
+        root: &str,
+    ) -> Reply {
+        let (provider, advice) = Provider::advise(path, root).unwrap_or_else(|| {
+            let served: Vec<String> = Provider::ALL
+                .iter()
+                .map(|p| format!("POST {}", p.endpoint()))
+                .collect();
+            (
+                Provider::ALL[0],
+                format!("tooltape serves {} below `{root}`", served.join(" and ")),
+            )
+        });
+        let route = format!("{method} {path}");
+        let message = format!("tooltape: no route `{route}`: {advice}");
+        let reply = Reply::error(
+            provider,
+            &Rejection::Harness {
+                message: message.clone(),
+            },
+            Some(404),
+        );
+        let session = match session {
+            _ if method != "POST" => None,
+            Some(s) => Some(s.to_owned()),
+            None => {
+                let sessions = self.sessions();
+                (sessions.len() == 1).then(|| sessions[0].0.clone())
+            }
+        };
+        if let Some((session, served)) = session.and_then(|s| self.served(&s).map(|v| (s, v))) {
+            self.record_model(
+                &served,
+                ModelEntry {
+                    session,
+                    at_ms: self.now_ms(),
+                    turn: None,
+                    status: reply.status(),
+                    streamed: false,
+                    reencoded: false,
+                    unsupported: Some(UnsupportedRoute { route, advice }),
+                    findings: Vec::new(),
+                    note: Some(message),
+                },
+                NotKept::default(),
+            );
+        }
+        reply
+    }
+
+    /// Keeps what the verdict needs from a model request in the session's ledger, then
+    /// journals it.
+    fn record_model(&self, served: &Served, entry: ModelEntry, not_kept: NotKept) {
+        {
+            let mut ledger = served.ledger();
+            let request = SessionRequest {
+                turn: entry.turn,
+                served: entry.status == 200,
+            };
+            match &entry.unsupported {
+                Some(route) => ledger.unsupported(route),
+                None => ledger.request(request, &entry.findings, self.limits.findings_per_session),
+            }
+            ledger.not_kept.merge(not_kept);
+            if let Some(turn) = entry.turn.filter(|_| entry.status == 200) {
+                ledger.served.insert(turn);
+                if entry.reencoded {
+                    ledger.reencoded.insert((turn, entry.streamed));
+                }
+            }
+            if let Some(note) = &entry.note {
+                ledger.note(note);
+            }
+        }
+        self.journal.push(Entry::Model(entry));
+    }
+
+    /// Keeps a tool call's span in the session's ledger (the first call of each id), then
+    /// journals it.
+    fn record_tool(&self, served: &Served, entry: ToolEntry) {
+        if !entry.repeat {
+            served.ledger().spans.push(Span {
+                turn: entry.turn,
+                call_id: entry.call_id.clone(),
+                name: entry.name.clone(),
+                start_ms: entry.start_ms,
+                end_ms: entry.end_ms,
+                barrier_timed_out: entry.barrier_timed_out,
+            });
+        }
+        self.journal.push(Entry::Tool(entry));
     }
 
     /// Handles one request to a tool endpoint: `POST /tools/{name}` with the call's arguments
@@ -319,7 +469,11 @@ impl Replay {
         call_id: Option<&str>,
         body: &[u8],
     ) -> ToolReply {
-        let (id, served) = match self.find_session(session, None, None) {
+        let found = match (session, call_id) {
+            (None, Some(call)) => self.session_serving(call),
+            _ => None,
+        };
+        let (id, served) = match found.map_or_else(|| self.find_session(session, None, None), Ok) {
             Ok(found) => found,
             Err((status, message)) => return ToolReply::text(status, message),
         };
@@ -351,21 +505,19 @@ impl Replay {
             }
             _ => false,
         };
-        let entry = |status, end_ms| {
-            Entry::Tool(ToolEntry {
-                session: id.clone(),
-                turn: claim.turn,
-                call_id: claim.call.id.clone(),
-                name: name.to_owned(),
-                start_ms,
-                end_ms,
-                status,
-                barrier_timed_out,
-                repeat: claim.repeat,
-            })
+        let entry = |status, end_ms| ToolEntry {
+            session: id.clone(),
+            turn: claim.turn,
+            call_id: claim.call.id.clone(),
+            name: name.to_owned(),
+            start_ms,
+            end_ms,
+            status,
+            barrier_timed_out,
+            repeat: claim.repeat,
         };
         if sim.hangs {
-            self.journal.push(entry(0, None));
+            self.record_tool(&served, entry(0, None));
             futures::future::pending::<()>().await;
         }
         tokio::time::sleep(cassette.latency(claim.turn, &claim.call)).await;
@@ -376,19 +528,39 @@ impl Replay {
                 .map(|r| r.content)
             {
                 Some(Value::String(s)) => ToolReply::text(200, s),
-                Some(other) => ToolReply::json(200, &other),
+                Some(other) => match crate::transcript::text_blocks(&other) {
+                    Some(text) => ToolReply::text(200, text),
+                    None => ToolReply::json(200, &other),
+                },
                 None => ToolReply::text(200, format!("{name} done")),
             },
         };
-        self.journal.push(entry(reply.status, Some(self.now_ms())));
+        self.record_tool(&served, entry(reply.status, Some(self.now_ms())));
         reply
+    }
+
+    /// The one session whose cassette served call `call_id`, for a tool request without a
+    /// session prefix.
+    fn session_serving(&self, call_id: &str) -> Option<(String, Arc<Served>)> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut serving = sessions
+            .iter()
+            .filter(|(_, s)| s.cassette.turn_of_call(call_id).is_some());
+        let first = serving.next();
+        match (first, serving.next()) {
+            (Some((id, s)), None) => Some((id.clone(), s.clone())),
+            _ => None,
+        }
     }
 
     fn find_session(
         &self,
         session: Option<&str>,
         provider: Option<Provider>,
-        body: Option<&Value>,
+        request: Option<&DecodedRequest>,
     ) -> Result<(String, Arc<Served>), (u16, String)> {
         let sessions = self
             .sessions
@@ -416,10 +588,7 @@ impl Replay {
                 .ok_or((404, String::new()))?;
             return Ok((id, s));
         }
-        let prompt = provider
-            .zip(body)
-            .and_then(|(p, b)| p.decode_request(b).ok())
-            .and_then(|r| r.conversation.first_user_text());
+        let prompt = request.and_then(|r| r.conversation.first_user_text());
         let candidates: Vec<_> = sessions
             .iter()
             .filter(|(_, s)| Some(s.cassette.provider()) == provider)
@@ -429,7 +598,10 @@ impl Replay {
                     .is_some_and(|p| p.trim() == s.cassette.prompt().trim())
             })
             .collect();
-        match candidates.first() {
+        let best = candidates
+            .iter()
+            .max_by_key(|(_, s)| request.map_or((0, false), |r| bare_url_fit(&s.cassette, r)));
+        match best {
             Some((id, s)) => Ok(((*id).clone(), (*s).clone())),
             None => Err((
                 404,
@@ -441,161 +613,132 @@ impl Replay {
         }
     }
 
-    /// Everything the rules found for one session, once its loop has finished: the findings
-    /// of each request (each distinct finding once) and of the session rules.
+    fn served(&self, session: &str) -> Option<Arc<Served>> {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(session)
+            .cloned()
+    }
+
+    /// Everything the rules found for one session, once its loop has finished: each distinct
+    /// finding of its requests once (as many as the limit keeps, see [`Replay::not_kept`]),
+    /// then the findings of the session rules. Read from the session's ledger, never from the
+    /// evictable journal.
     #[must_use]
     pub fn findings(&self, session: &str) -> Vec<Finding> {
-        let sessions = self
-            .sessions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(served) = sessions.get(session).cloned() else {
+        let Some(served) = self.served(session) else {
             return Vec::new();
         };
-        drop(sessions);
-        let mut findings: Vec<Finding> = Vec::new();
-        let mut requests = Vec::new();
-        for entry in self.journal.session(session) {
-            if let Entry::Model(m) = entry {
-                requests.push(SessionRequest {
-                    turn: m.turn,
-                    served: m.status == 200,
-                });
-                for f in m.findings {
-                    if !findings.contains(&f) {
-                        findings.push(f);
-                    }
-                }
-            }
-        }
+        let ledger = served.ledger();
+        let mut findings: Vec<Finding> = ledger.findings().cloned().collect();
         let cx = SessionContext {
             cassette: &served.cassette,
-            requests,
-            tool_spans: self.tool_spans(session),
+            requests: ledger.last.into_iter().collect(),
+            tool_spans: ledger.spans.clone(),
             barrier: self.barrier.is_some(),
+            unsupported: ledger.unsupported.clone(),
         };
+        drop(ledger);
         findings.extend(conformance::judge_session(&cx));
         findings
     }
 
-    /// The turns (0-based) served with status 200 to one session, in order.
+    /// The findings of one session that were found but not kept (over a limit), by severity.
     #[must_use]
-    pub fn served_turns(&self, session: &str) -> Vec<usize> {
-        self.journal
-            .session(session)
-            .into_iter()
-            .filter_map(|e| match e {
-                Entry::Model(m) if m.status == 200 => m.turn,
-                _ => None,
-            })
-            .collect()
+    pub fn not_kept(&self, session: &str) -> NotKept {
+        self.served(session)
+            .map(|s| s.ledger().not_kept)
+            .unwrap_or_default()
     }
 
-    /// The tool endpoint calls of one session (first call of each id), oldest first.
+    /// The turns (0-based) served with status 200 to one session, in turn order, each once.
     #[must_use]
-    pub fn tool_spans(&self, session: &str) -> Vec<ToolSpan> {
-        self.journal
-            .session(session)
-            .into_iter()
-            .filter_map(|e| match e {
-                Entry::Tool(t) if !t.repeat => Some(ToolSpan {
-                    turn: t.turn,
-                    call_id: t.call_id,
-                    name: t.name,
-                    start_ms: t.start_ms,
-                    end_ms: t.end_ms,
-                    barrier_timed_out: t.barrier_timed_out,
-                }),
-                _ => None,
-            })
-            .collect()
+    pub fn served_turns(&self, session: &str) -> Vec<usize> {
+        self.served(session)
+            .map(|s| s.ledger().served.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// The tool endpoint calls of one session (first call of each id), in the order they
+    /// finished (a hung call when it started).
+    #[must_use]
+    pub fn tool_spans(&self, session: &str) -> Vec<Span> {
+        self.served(session)
+            .map(|s| s.ledger().spans.clone())
+            .unwrap_or_default()
     }
 
     /// What the report should mention about how one session was served: the turns recorded in
-    /// one mode and served in the other (re-encoded by the codec).
+    /// one mode and served in the other (re-encoded by the codec), and responses that are
+    /// synthetic (made up by the import of a recording that ends with tool calls).
     #[must_use]
     pub fn served_notes(&self, session: &str) -> Vec<String> {
-        let mut notes: Vec<String> = self
-            .journal
-            .session(session)
-            .into_iter()
-            .filter_map(|e| match e {
-                Entry::Model(m) if m.reencoded => m.turn.map(|t| {
-                    let (asked, recorded) = if m.streamed {
-                        ("a stream", "JSON")
-                    } else {
-                        ("JSON", "a stream")
-                    };
-                    format!(
-                        "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
-                        t + 1
-                    )
-                }),
-                _ => None,
+        let Some(served) = self.served(session) else {
+            return Vec::new();
+        };
+        let ledger = served.ledger();
+        let synthetic = ledger
+            .served
+            .iter()
+            .filter(|t| {
+                served
+                    .cassette
+                    .turns
+                    .get(**t)
+                    .is_some_and(|turn| turn.response.synthetic)
             })
-            .collect();
-        notes.dedup();
-        notes
+            .map(|t| {
+                format!(
+                    "turn {} was answered with a synthetic response: the recording ends before it, so its final answer is made up (the request was judged all the same)",
+                    t + 1
+                )
+            });
+        let reencoded = ledger.reencoded.iter().map(|&(t, streamed)| {
+            let (asked, recorded) = if streamed {
+                ("a stream", "JSON")
+            } else {
+                ("JSON", "a stream")
+            };
+            format!(
+                "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
+                t + 1
+            )
+        });
+        synthetic.chain(reencoded).collect()
     }
 
-    /// The notes of one session's requests (problems that are not the loop's conformance).
+    /// The notes of one session's requests (problems that are not the loop's conformance),
+    /// each once.
     #[must_use]
     pub fn notes(&self, session: &str) -> Vec<String> {
-        self.journal
-            .session(session)
-            .into_iter()
-            .filter_map(|e| match e {
-                Entry::Model(m) => m.note,
-                Entry::Tool(_) => None,
-            })
-            .collect()
+        self.served(session)
+            .map(|s| s.ledger().notes().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// How many model requests one session received.
     #[must_use]
     pub fn request_count(&self, session: &str) -> usize {
-        self.journal
-            .session(session)
-            .iter()
-            .filter(|e| matches!(e, Entry::Model(_)))
-            .count()
-    }
-}
-
-fn list<'a>(keys: impl Iterator<Item = &'a String>) -> String {
-    let keys: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
-    if keys.is_empty() {
-        "no sessions".to_owned()
-    } else {
-        format!("sessions {}", keys.join(", "))
-    }
-}
-
-/// Session ids for cassettes: the name, made URL-safe and unique.
-#[must_use]
-fn session_ids(cassettes: &[Arc<Cassette>]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    cassettes
-        .iter()
-        .map(|c| {
-            let base: String = c
-                .name()
-                .chars()
-                .map(|ch| {
-                    if ch.is_ascii_alphanumeric() || "-_.".contains(ch) {
-                        ch
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            let mut id = base.clone();
-            let mut n = 2;
-            while !seen.insert(id.clone()) {
-                id = format!("{base}-{n}");
-                n += 1;
-            }
-            id
+        self.served(session).map_or(0, |s| {
+            usize::try_from(s.ledger().requests).unwrap_or(usize::MAX)
         })
-        .collect()
+    }
+
+    /// The report entry for one session: its findings, what was not kept, its request count
+    /// and notes, with `turns` as its timing figures.
+    #[must_use]
+    pub fn report(
+        &self,
+        session: &str,
+        cassette: &Cassette,
+        turns: Vec<crate::report::TurnTiming>,
+    ) -> crate::report::CassetteReport {
+        let mut report =
+            crate::report::CassetteReport::new(cassette, self.findings(session), turns);
+        report.not_kept = self.not_kept(session);
+        report.requests = Some(self.request_count(session) as u64);
+        report.notes = self.served_notes(session);
+        report
+    }
 }

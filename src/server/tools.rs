@@ -1,9 +1,16 @@
 //! Tool endpoints: `POST /tools/{name}` runs a simulated tool call of the current turn.
 //!
 //! A request is matched to a call (by the `tooltape-call-id` header, else by name and arguments
-//! among the current turn's calls, identical calls in order), waits for the barrier, then the
-//! simulated latency, and answers with the recorded result: a string as `text/plain`, other
-//! content as JSON, a failing tool with 500, a hung tool never.
+//! among the calls of the turns served to the session, the most recently served turn first and
+//! a call not made yet before one already made, identical calls in order), waits for the
+//! barrier, then the simulated latency, and answers with the recorded result: a string as
+//! `text/plain`, other content as JSON, a failing tool with 500, a hung tool never.
+//!
+//! Several loops may share one session (one cassette behind a bare URL, or one session
+//! prefix): the desk keeps every turn served to the session, not one "current" turn, so a
+//! loop still running the tools of turn 1 is matched while another has moved on to turn 2.
+//! Calls that are identical (same tool, same arguments) in several turns cannot be told apart
+//! that way; send the `tooltape-call-id` header for them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -63,7 +70,8 @@ struct TurnDesk {
 
 #[derive(Debug, Default)]
 struct SessionDesk {
-    current: Option<usize>,
+    /// The turns with calls served to the session, each once, the most recently served last.
+    served: Vec<usize>,
     turns: HashMap<usize, TurnDesk>,
 }
 
@@ -80,7 +88,9 @@ impl ToolDesk {
             .sessions
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        sessions.entry(session.to_owned()).or_default().current = Some(turn);
+        let desk = sessions.entry(session.to_owned()).or_default();
+        desk.served.retain(|t| *t != turn);
+        desk.served.push(turn);
     }
 
     /// Matches a tool request to a call, or explains why none matches.
@@ -100,31 +110,35 @@ impl ToolDesk {
         let (turn, index) = match call_id {
             Some(id) => find_by_id(cassette, name, id)?,
             None => {
-                let Some(turn) = desk.current else {
+                let Some(&latest) = desk.served.last() else {
                     return Err(format!(
                         "tooltape: no response with tool calls has been served to this session yet, so `{name}` matches no call"
                     ));
                 };
-                let calls = cassette.calls(turn);
                 let wanted = ToolCall {
                     id: String::new(),
                     name: name.to_owned(),
                     arguments: arguments.to_owned(),
                 };
-                let claimed = desk.turns.get(&turn).map(|t| t.claimed.clone());
-                let matching: Vec<usize> = calls
+                let matching: Vec<(usize, usize)> = desk
+                    .served
                     .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.name == name && c.same_arguments(&wanted))
-                    .map(|(i, _)| i)
+                    .rev()
+                    .flat_map(|&turn| {
+                        cassette
+                            .calls(turn)
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| c.name == name && c.same_arguments(&wanted))
+                            .map(move |(i, _)| (turn, i))
+                    })
                     .collect();
-                let free = matching
-                    .iter()
-                    .copied()
-                    .find(|i| !claimed.as_ref().is_some_and(|c| c[*i]));
+                let claimed =
+                    |(turn, i): (usize, usize)| desk.turns.get(&turn).is_some_and(|t| t.claimed[i]);
+                let free = matching.iter().copied().find(|c| !claimed(*c));
                 match free.or_else(|| matching.first().copied()) {
-                    Some(i) => (turn, i),
-                    None => return Err(no_match(cassette, turn, name, arguments)),
+                    Some(found) => found,
+                    None => return Err(no_match(cassette, latest, name, arguments)),
                 }
             }
         };
@@ -201,6 +215,36 @@ pub(super) async fn barrier(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn three_turns() -> Cassette {
+        Cassette::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/anthropic/handmade-three-turns.json"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_loop_behind_another_on_the_same_session_is_matched_to_its_own_turn() {
+        let cassette = three_turns();
+        let (first, second) = (cassette.calls(0)[0].clone(), cassette.calls(1)[0].clone());
+        assert!(!first.same_arguments(&second) || first.name != second.name);
+        let desk = ToolDesk::default();
+        desk.served("s", 0);
+        desk.served("s", 1);
+        for call in [&second, &first] {
+            let claim = desk
+                .claim("s", &cassette, &call.name, None, &call.arguments)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(claim.call.id, call.id);
+            assert!(!claim.repeat);
+        }
+        let again = desk
+            .claim("s", &cassette, &first.name, None, &first.arguments)
+            .unwrap();
+        assert!(again.repeat, "the second loop's call of turn 1 is a repeat");
+        assert_eq!(again.turn, 0);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn the_barrier_opens_when_the_last_call_arrives() {

@@ -244,7 +244,7 @@ fn check_kills_a_command_that_runs_past_the_timeout_and_exits_3() {
 #[test]
 fn check_gives_the_command_the_environment_contract() {
     let script = "for v in OPENAI_BASE_URL ANTHROPIC_BASE_URL OPENAI_API_KEY ANTHROPIC_API_KEY TOOLTAPE_URL \
-                  TOOLTAPE_TOOLS_URL TOOLTAPE_CASSETTE TOOLTAPE_PROMPT TOOLTAPE_TOOLS_FILE TOOLTAPE_MESSAGES_FILE; \
+                  TOOLTAPE_TOOLS_URL TOOLTAPE_CASSETTE TOOLTAPE_PROMPT TOOLTAPE_TOOLS_FILE TOOLTAPE_MESSAGES_FILE TOOLTAPE_MODEL; \
                   do eval \"echo $v=\\$$v\"; done; cat \"$TOOLTAPE_TOOLS_FILE\"; exit 9";
     let (_, report) = check(&[], &["sh", "-c", script]);
     let stdout = report["cassettes"][0]["command"]["stdout"]
@@ -269,9 +269,50 @@ fn check_gives_the_command_the_environment_contract() {
     assert!(!var("OPENAI_API_KEY").is_empty() && !var("ANTHROPIC_API_KEY").is_empty());
     let cassette = crate::support::load("openai-chat/handmade-single-call.json");
     assert_eq!(var("TOOLTAPE_PROMPT"), cassette.prompt());
+    assert_eq!(var("TOOLTAPE_MODEL"), cassette.model());
+    assert!(!var("TOOLTAPE_MODEL").is_empty());
     let tools_json = &stdout[stdout.find('[').unwrap()..];
     let tools: Value = serde_json::from_str(tools_json).unwrap();
     assert_eq!(tools, cassette.file.interactions[0].request.body["tools"]);
+}
+
+#[test]
+fn check_skips_a_cassette_that_needs_a_capability_unless_it_is_required() {
+    let sequential = "fixtures/openai-chat/handmade-sequential-tools.json";
+    let out = tooltape(&[
+        "check", sequential, "--format", "json", "--", "sh", "-c", "exit 0",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cassettes"].as_array().unwrap().len(), 0);
+    assert_eq!(report["skipped"][0]["name"], "handmade-sequential-tools");
+    let reason = report["skipped"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("--require sequential-tools"), "{reason}");
+    let human = tooltape(&["check", sequential, "--", "sh", "-c", "exit 0"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("SKIP  handmade-sequential-tools") && text.contains("1 skipped"),
+        "{text}"
+    );
+    let required = tooltape(&[
+        "check",
+        sequential,
+        "--require",
+        "sequential-tools",
+        "--format",
+        "json",
+        "--",
+        "sh",
+        "-c",
+        "echo \"$TOOLTAPE_SEQUENTIAL_TOOLS\"; exit 0",
+    ]);
+    let report: Value = serde_json::from_slice(&required.stdout).unwrap();
+    assert_eq!(report["cassettes"][0]["name"], "handmade-sequential-tools");
+    assert!(report.get("skipped").is_none(), "{report}");
+    let stdout = report["cassettes"][0]["command"]["stdout"]
+        .as_str()
+        .unwrap();
+    assert_eq!(stdout.trim(), "write_file");
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn every_request_rule_has_a_nonconformant_fixture() {
         .iter()
         .map(|c| c.doc["rule"].as_str().unwrap().to_owned())
         .collect();
-    let session_only = ["TT008", "TT013", "TT015"];
+    let session_only = ["TT008", "TT013", "TT015", "TT016"];
     for rule in RULES {
         let id = rule.info().id;
         if session_only.contains(&id) {

@@ -13,7 +13,7 @@ use crate::serve::Serve;
 use crate::support::{bin, root};
 
 /// The venv's python, made once per test run.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON
         .get_or_init(|| {

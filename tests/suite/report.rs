@@ -51,10 +51,12 @@ fn a_turn_whose_tools_were_not_observed_gets_no_timing_verdict() {
 fn an_observed_turn_shows_its_figures_and_a_one_line_timeline() {
     let cassette = load("openai-chat/fantasy-gpt-4o-parallel2-followup.json");
     let span = |id: &str, name: &str, start: f64, end: f64| Span {
+        turn: 0,
         call_id: id.into(),
         name: name.into(),
         start_ms: start,
-        end_ms: end,
+        end_ms: Some(end),
+        barrier_timed_out: false,
     };
     let turn = TurnTiming::from_spans(
         1,

@@ -37,9 +37,14 @@ impl Serve {
     }
 
     /// Sends Ctrl-C (SIGINT) and returns the exit code and standard output.
-    pub fn interrupt(mut self) -> (Option<i32>, String) {
+    pub fn interrupt(self) -> (Option<i32>, String) {
+        self.signal("INT")
+    }
+
+    /// Sends `SIG{name}` and returns the exit code and standard output.
+    pub fn signal(mut self, name: &str) -> (Option<i32>, String) {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());

@@ -1,13 +1,23 @@
 //! One snapshot per bundled cassette: the reference loop's transcript and findings.
+//!
+//! Every provider folder below `fixtures/` is covered without naming it; only
+//! `fixtures/nonconformant/` is skipped (its cassettes are judged in `nonconformant`). The
+//! glob still matches it, so the snapshot names keep the provider folder as their prefix
+//! (`…@openai-chat__name.json`) even while a single provider folder exists.
+
+use std::ffi::OsStr;
 
 use serde_json::json;
 use tooltape::run::{RunOptions, run};
 
-use crate::support::load_path;
+use crate::support::{load_path, snapshot_settings};
 
 #[test]
 fn reference_loop_transcript_per_fixture() {
-    insta::glob!("../../fixtures", "{openai-chat,anthropic}/*.json", |path| {
+    insta::glob!("../../fixtures", "*/*.json", |path| {
+        if path.parent().and_then(|dir| dir.file_name()) == Some(OsStr::new("nonconformant")) {
+            return;
+        }
         let cassette = load_path(path);
         let rt = tokio::runtime::Runtime::new().unwrap();
         let (report, runs) = rt
@@ -32,12 +42,6 @@ fn reference_loop_transcript_per_fixture() {
             "final_text": outcome.final_text,
             "findings": run.report.findings,
         });
-        insta::with_settings!({
-            snapshot_path => "../../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_json_snapshot!(transcript);
-        });
+        snapshot_settings().bind(|| insta::assert_json_snapshot!(transcript));
     });
 }

@@ -30,3 +30,14 @@ pub fn load_path(path: &Path) -> Arc<Cassette> {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tooltape"))
 }
+
+/// The settings every snapshot is taken with: files in `snapshots/`, named by the test (or the
+/// given name) alone, without the asserted expression. Starts from the current settings so
+/// that `insta::glob!`'s per-file suffix and input file are kept.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}

@@ -350,3 +350,20 @@ async fn tool_endpoints_answer_over_http_with_text_or_json() {
     assert_eq!(r.text().await.unwrap(), "5");
     assert_eq!(Provider::OpenAiChat, cassette.provider());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_result_recorded_as_text_blocks_comes_out_as_its_text() {
+    let cassette = load("anthropic/fantasy-sonnet-4-parallel2-followup.json");
+    let recorded = cassette
+        .recorded_result(0, &cassette.calls(0)[0].id)
+        .unwrap()
+        .content;
+    assert!(
+        recorded.is_array(),
+        "the recording keeps text blocks: {recorded}"
+    );
+    let replay = served(cassette.clone(), None);
+    let calls = cassette.calls(0);
+    let (status, body) = call(&replay, &calls[0].name, &calls[0].id).await;
+    assert_eq!((status, body.as_str()), (200, "5"));
+}

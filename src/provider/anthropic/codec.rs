@@ -8,7 +8,7 @@ use crate::provider::codec::{
 use crate::provider::rejection::{ErrorReply, Rejection};
 use crate::provider::sse::Event;
 use crate::provider::{Malformed, Provider, ResponseError};
-use crate::transcript::{AssistantTurn, ToolResult};
+use crate::transcript::{AssistantTurn, ToolDefinition, ToolResult};
 
 /// Anthropic Messages, `POST /v1/messages`.
 #[derive(Debug, Clone, Copy)]
@@ -30,9 +30,11 @@ static FACTS: Facts = Facts {
     texts: Texts {
         answer_every_call: "answer every call: one `tool_result` block per `tool_use` id, first in the next user message; a failing tool still needs a result with `is_error: true`",
         misplaced_at,
+        parallel_off: "`tool_choice.disable_parallel_tool_use: true`",
         place_results: "put all `tool_result` blocks first in the one user message that follows the assistant message; text goes after them",
     },
-    minimal_request: r#"{"model": "m", "max_tokens": 1, "messages": []}"#,
+    history_field: "messages",
+    minimal_request: r#"{"model": "m", "max_tokens": 1, "tools": [{"name": "t", "input_schema": {"type": "object"}}], "messages": []}"#,
 };
 
 fn misplaced_at(message: usize, block: usize) -> String {
@@ -52,6 +54,14 @@ impl Codec for Anthropic {
 
     fn route(&self, method: &str, path: &str, _query: Option<&str>) -> Option<Route> {
         (method == "POST" && path == ENDPOINT).then(Route::default)
+    }
+
+    fn advise(&self, path: &str, root: &str) -> Option<String> {
+        (path.ends_with("/messages") || path.contains("/messages/")).then(|| {
+            format!(
+                "`{path}` is not where the Messages API is served (POST {ENDPOINT}): set ANTHROPIC_BASE_URL (or the SDK's base_url) to `{root}`, without /v1: the SDK appends /v1/messages"
+            )
+        })
     }
 
     /// Newer SDKs send `Authorization: Bearer` instead of `x-api-key`; both are accepted.
@@ -92,27 +102,21 @@ impl Codec for Anthropic {
         super::reencode::sse_to_json(frames)
     }
 
-    fn history(&self, request: &Value) -> Vec<Value> {
-        request
-            .get("messages")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value {
-        let mut body = request.clone();
-        if let Some(fields) = body.as_object_mut() {
-            fields.insert("messages".into(), Value::Array(history));
+    fn response_id(&self, json: Option<&str>, events: &[Event]) -> Option<String> {
+        let id = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_owned);
+        match json {
+            Some(text) => serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| id(&v)),
+            None => events.iter().find_map(|e| {
+                let v: Value = serde_json::from_str(&e.data).ok()?;
+                (v.get("type")? == "message_start").then(|| id(v.get("message")?))?
+            }),
         }
-        body
     }
 
-    fn tool_definitions(&self, request: &Value) -> Value {
-        request
-            .get("tools")
-            .cloned()
-            .unwrap_or(Value::Array(Vec::new()))
+    fn system_prompt(&self, request: &Value) -> String {
+        crate::transcript::content_text(request.get("system").unwrap_or(&Value::Null))
     }
 
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
@@ -125,5 +129,19 @@ impl Codec for Anthropic {
 
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply {
         super::render_rejection(rejection)
+    }
+
+    fn final_answer(&self, like: &str, text: &str) -> Option<String> {
+        super::synthesis::final_answer(like, text)
+    }
+
+    fn opening_request(
+        &self,
+        like: &str,
+        prompt: &str,
+        tools: &[ToolDefinition],
+        stream: bool,
+    ) -> Option<Value> {
+        super::synthesis::opening_request(like, prompt, tools, stream)
     }
 }

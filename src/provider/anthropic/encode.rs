@@ -155,7 +155,7 @@ mod tests {
         let mut messages = vec![json!({"role": "user", "content": "Add and multiply 2 and 3"})];
         messages.push(encode_assistant(&turn));
         messages.extend(encode_results(&results));
-        let body = json!({"model": "m", "max_tokens": 1, "messages": messages});
+        let body = json!({"model": "m", "max_tokens": 1, "tools": [{"name": "t", "input_schema": {"type": "object"}}], "messages": messages});
         let decoded = decode_request(&body).unwrap().conversation.messages;
         assert_eq!(decoded.len(), 3);
         assert_eq!(decoded[1].role, Role::Assistant);
@@ -212,7 +212,7 @@ mod tests {
                 .collect();
             let mut messages = vec![json!({"role": "user", "content": "go"}), encode_assistant(&turn)];
             messages.extend(encode_results(&results));
-            let body = json!({"model": "m", "max_tokens": 1, "messages": messages});
+            let body = json!({"model": "m", "max_tokens": 1, "tools": [{"name": "t", "input_schema": {"type": "object"}}], "messages": messages});
             let decoded = decode_request(&body).unwrap().conversation.messages;
             prop_assert_eq!(decoded.len(), 3);
             prop_assert_eq!(&decoded[1].blocks, &turn.blocks);

@@ -30,6 +30,8 @@
 //! | `Malformed`, invalid value | 400 `invalid_request_error` | `PATH: DETAIL` | best-known form |
 //! | `Malformed`, too long | 400 `invalid_request_error` | `PATH: String should have at most MAX characters` | best-known form |
 //! | `Malformed`, not JSON | 400 `invalid_request_error` | `There was an error parsing the body of your request. Check that it is valid JSON.` | best-known form, not captured |
+//! | `UnknownContinuation` (a `thread` continuing from a message id the cassette never served) | 404 `not_found_error` | ``thread.previous_message_id: no message thread continues from `ID` `` | best-known form: the message-threads docs say only that a continuation the API cannot serve gets a 404 |
+//! | `Malformed`, tool blocks without `tools` | 400 `invalid_request_error` | ``Requests which include `tool_use` or `tool_result` blocks must define tools.`` | quoted verbatim from the API in several public codebases that work around it (code comments and test doubles), not in a capture of ours |
 //! | `Malformed`, no `x-api-key` | 401 `authentication_error` | `x-api-key header is required` | captured |
 //! | `Malformed`, no `anthropic-version` | 400 `invalid_request_error` | `anthropic-version: header is required` | captured |
 //! | `Harness` | 400 `invalid_request_error` | the harness's own message, starting `tooltape:` | ours |
@@ -45,6 +47,7 @@ mod rejection;
 mod request;
 mod response;
 mod stream;
+mod synthesis;
 #[cfg(test)]
 mod test_support;
 mod wire;

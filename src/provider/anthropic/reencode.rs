@@ -22,14 +22,6 @@ fn frame(event: &str, data: &Value) -> String {
     format!("event: {event}\ndata: {data}\n\n")
 }
 
-fn pieces(s: &str) -> Vec<String> {
-    let chars: Vec<char> = s.chars().collect();
-    chars
-        .chunks(FRAGMENT)
-        .map(|c| c.iter().collect::<String>())
-        .collect()
-}
-
 /// The event stream the API sends for the recorded JSON `body`.
 ///
 /// # Errors
@@ -75,7 +67,7 @@ pub fn json_to_sse(body: &str) -> Result<Vec<String>, ResponseError> {
                 let mut empty = block.clone();
                 empty["text"] = json!("");
                 frames.push(start(empty));
-                for p in pieces(text_of("text")) {
+                for p in sse::fragments(FRAGMENT, text_of("text")) {
                     frames.push(delta(json!({"type": "text_delta", "text": p})));
                 }
             }
@@ -87,7 +79,7 @@ pub fn json_to_sse(body: &str) -> Result<Vec<String>, ResponseError> {
                 frames.push(delta(
                     json!({"type": "input_json_delta", "partial_json": ""}),
                 ));
-                for p in pieces(&input) {
+                for p in sse::fragments(FRAGMENT, &input) {
                     frames.push(delta(
                         json!({"type": "input_json_delta", "partial_json": p}),
                     ));
@@ -97,7 +89,7 @@ pub fn json_to_sse(body: &str) -> Result<Vec<String>, ResponseError> {
                 frames.push(start(
                     json!({"type": "thinking", "thinking": "", "signature": ""}),
                 ));
-                for p in pieces(text_of("thinking")) {
+                for p in sse::fragments(FRAGMENT, text_of("thinking")) {
                     frames.push(delta(json!({"type": "thinking_delta", "thinking": p})));
                 }
                 if let Some(signature) = block.get("signature") {

@@ -44,6 +44,11 @@ pub fn render_rejection(rejection: &Rejection) -> ErrorReply {
         ),
         Rejection::Malformed(malformed) => malformed_text(malformed),
         Rejection::Harness { message } => (400, "invalid_request_error", message.clone()),
+        Rejection::UnknownContinuation { id } => (
+            404,
+            "not_found_error",
+            format!("thread.previous_message_id: no message thread continues from `{id}`"),
+        ),
     };
     let body = json!({
         "type": "error",
@@ -121,7 +126,8 @@ mod tests {
             ids: vec![
                 "toolu_01HqfLWiAKQLsniF2fBGF2KD".to_owned(),
                 "toolu_01SJzDkeAZER935cpGFptTNk".to_owned(),
-            ],
+            ]
+            .into(),
         });
         assert_eq!(reply.status, 400);
         assert_eq!(

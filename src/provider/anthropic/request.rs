@@ -7,6 +7,10 @@ use crate::provider::json::{self, optional, required};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind};
 use crate::transcript::{Block, Conversation, Message, Role, Thinking, ToolCall, ToolResult};
 
+/// The API's answer to a history with `tool_use` or `tool_result` blocks and no `tools`.
+const TOOL_BLOCKS_WITHOUT_TOOLS: &str =
+    "Requests which include `tool_use` or `tool_result` blocks must define tools.";
+
 /// Decodes a request body: validates what the API validates first and merges consecutive
 /// messages of the same role.
 ///
@@ -71,12 +75,46 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
             _ => messages.push(Message::new(role, blocks)),
         }
     }
+    let continues = match optional(body, "thread") {
+        None => None,
+        Some(thread) => {
+            let thread = object(thread, "thread")?;
+            match string(required(thread, "thread", "type")?, "thread.type")? {
+                "continue" => Some(
+                    string(
+                        required(thread, "thread", "previous_message_id")?,
+                        "thread.previous_message_id",
+                    )?
+                    .to_owned(),
+                ),
+                _ => None,
+            }
+        }
+    };
+    let has_tool_blocks = messages.iter().any(|m| {
+        m.blocks
+            .iter()
+            .any(|b| matches!(b, Block::ToolCall(_) | Block::ToolResult(_)))
+    });
+    if has_tool_blocks && tool_names.is_empty() && continues.is_none() {
+        return Err(Malformed::new(
+            "",
+            MalformedKind::Invalid {
+                detail: TOOL_BLOCKS_WITHOUT_TOOLS.to_owned(),
+            },
+        ));
+    }
+    let parallel_tool_calls = optional(body, "tool_choice")
+        .and_then(|c| c.get("disable_parallel_tool_use"))
+        .and_then(Value::as_bool)
+        != Some(true);
     Ok(DecodedRequest {
         conversation: Conversation { messages },
         stream,
         model,
         tool_names,
-        continues: None,
+        continues,
+        parallel_tool_calls,
     })
 }
 
@@ -238,7 +276,8 @@ mod tests {
 
     #[test]
     fn consecutive_user_messages_are_merged() {
-        let body = json!({"model": "m", "max_tokens": 10, "stream": true, "messages": [
+        let body = json!({"model": "m", "max_tokens": 10, "stream": true,
+            "tools": [{"name": "f", "input_schema": {"type": "object"}}], "messages": [
             {"role": "user", "content": "hi"},
             {"role": "assistant", "content": [
                 {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}]},
@@ -361,8 +400,27 @@ mod tests {
     }
 
     #[test]
+    fn a_history_with_tool_blocks_but_no_tools_is_refused_with_the_apis_text() {
+        let body = json!({"model": "m", "max_tokens": 10, "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "a"}]},
+        ]});
+        let err = decode_request(&body).unwrap_err();
+        assert_eq!(
+            render_rejection(&Rejection::Malformed(err)).body,
+            r#"{"type":"error","error":{"type":"invalid_request_error","message":"Requests which include `tool_use` or `tool_result` blocks must define tools."},"request_id":"req_011tooltape0replay000000"}"#
+        );
+        let mut with_tools = body.clone();
+        with_tools["tools"] = json!([{"name": "f", "input_schema": {"type": "object"}}]);
+        assert!(decode_request(&with_tools).is_ok());
+    }
+
+    #[test]
     fn a_tool_result_without_content_has_null_content() {
-        let body = json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [
+        let body = json!({"model": "m", "max_tokens": 1, "tools": [{"name": "t", "input_schema": {"type": "object"}}], "messages": [{"role": "user", "content": [
             {"type": "tool_result", "tool_use_id": "toolu_1", "is_error": true}]}]});
         let decoded = decode_request(&body).unwrap();
         assert_eq!(

@@ -8,7 +8,7 @@ use crate::provider::codec::{
 use crate::provider::rejection::{ErrorReply, Rejection};
 use crate::provider::sse::Event;
 use crate::provider::{Malformed, Provider, ResponseError};
-use crate::transcript::{AssistantTurn, ToolResult};
+use crate::transcript::{AssistantTurn, ToolDefinition, ToolResult};
 
 /// OpenAI Chat Completions, `POST /v1/chat/completions`.
 #[derive(Debug, Clone, Copy)]
@@ -30,8 +30,10 @@ static FACTS: Facts = Facts {
     texts: Texts {
         answer_every_call: "answer every call: one `role: \"tool\"` message per `tool_call_id`, right after the assistant message; a failing tool still needs a result (its error text)",
         misplaced_at,
+        parallel_off: "`parallel_tool_calls: false`",
         place_results: "put every `tool` message directly after the assistant message with the calls, with no user, system or assistant message in between",
     },
+    history_field: "messages",
     minimal_request: r#"{"model": "m", "messages": []}"#,
 };
 
@@ -52,6 +54,27 @@ impl Codec for OpenAiChat {
 
     fn route(&self, method: &str, path: &str, _query: Option<&str>) -> Option<Route> {
         (method == "POST" && path == ENDPOINT).then(Route::default)
+    }
+
+    fn advise(&self, path: &str, root: &str) -> Option<String> {
+        let base = format!("{root}/v1");
+        if path.ends_with("/chat/completions") {
+            return Some(format!(
+                "`{path}` is not where the Chat Completions API is served: set OPENAI_BASE_URL (or the SDK's base_url) to `{base}`, which the SDK extends with /chat/completions"
+            ));
+        }
+        let api = [
+            "/responses",
+            "/completions",
+            "/embeddings",
+            "/assistants",
+            "/threads",
+        ]
+        .into_iter()
+        .find(|api| path.ends_with(api) || path.contains(&format!("{api}/")))?;
+        Some(format!(
+            "tooltape does not serve the OpenAI `{api}` API (`{path}`); it serves Chat Completions at POST {ENDPOINT}: point the loop's OpenAI client at `{base}` and use chat completions"
+        ))
     }
 
     fn missing_header(&self, meta: &RequestMeta) -> Option<&'static str> {
@@ -82,27 +105,13 @@ impl Codec for OpenAiChat {
         super::reencode::sse_to_json(frames)
     }
 
-    fn history(&self, request: &Value) -> Vec<Value> {
-        request
-            .get("messages")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn with_history(&self, request: &Value, history: Vec<Value>) -> Value {
-        let mut body = request.clone();
-        if let Some(fields) = body.as_object_mut() {
-            fields.insert("messages".into(), Value::Array(history));
-        }
-        body
-    }
-
-    fn tool_definitions(&self, request: &Value) -> Value {
-        request
-            .get("tools")
-            .cloned()
-            .unwrap_or(Value::Array(Vec::new()))
+    fn system_prompt(&self, request: &Value) -> String {
+        self.history(request)
+            .iter()
+            .filter(|m| matches!(m["role"].as_str(), Some("system" | "developer")))
+            .map(|m| crate::transcript::content_text(&m["content"]))
+            .collect::<Vec<_>>()
+            .join("\n\n")
     }
 
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
@@ -115,5 +124,19 @@ impl Codec for OpenAiChat {
 
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply {
         super::render_rejection(rejection)
+    }
+
+    fn final_answer(&self, like: &str, text: &str) -> Option<String> {
+        super::synthesis::final_answer(like, text)
+    }
+
+    fn opening_request(
+        &self,
+        like: &str,
+        prompt: &str,
+        tools: &[ToolDefinition],
+        stream: bool,
+    ) -> Option<Value> {
+        super::synthesis::opening_request(like, prompt, tools, stream)
     }
 }

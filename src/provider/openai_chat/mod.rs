@@ -46,6 +46,7 @@ mod rejection;
 mod request;
 mod response;
 mod stream;
+mod synthesis;
 #[cfg(test)]
 mod test_support;
 

@@ -48,15 +48,6 @@ fn chunk(envelope: &Map<String, Value>, delta: Value, finish_reason: &Value) -> 
     frame(&Value::Object(c))
 }
 
-/// `s` in pieces of at most [`FRAGMENT`] characters (never inside a character).
-fn pieces(s: &str) -> Vec<String> {
-    let chars: Vec<char> = s.chars().collect();
-    chars
-        .chunks(FRAGMENT)
-        .map(|c| c.iter().collect::<String>())
-        .collect()
-}
-
 /// The chunk stream the API sends for the recorded JSON `body`.
 ///
 /// # Errors
@@ -80,7 +71,7 @@ pub fn json_to_sse(body: &str, request: &Value) -> Result<Vec<String>, ResponseE
         json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!("") }}),
         &Value::Null,
     )];
-    for piece in pieces(&text) {
+    for piece in sse::fragments(FRAGMENT, &text) {
         frames.push(chunk(&env, json!({"content": piece}), &Value::Null));
     }
     for (index, call) in turn.tool_calls().enumerate() {
@@ -90,7 +81,7 @@ pub fn json_to_sse(body: &str, request: &Value) -> Result<Vec<String>, ResponseE
                 "function": {"name": call.name, "arguments": ""}}]}),
             &Value::Null,
         ));
-        for piece in pieces(&call.arguments) {
+        for piece in sse::fragments(FRAGMENT, &call.arguments) {
             frames.push(chunk(
                 &env,
                 json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}),

@@ -78,6 +78,12 @@ pub fn render_rejection(rejection: &Rejection) -> ErrorReply {
         ),
         Rejection::Malformed(Malformed { path, problem }) => render_malformed(path, problem),
         Rejection::Harness { message } => (400, message.clone(), None, Some("tooltape")),
+        Rejection::UnknownContinuation { id } => (
+            404,
+            format!("tooltape: no recorded response `{id}` to continue"),
+            None,
+            Some("tooltape"),
+        ),
     };
     let body = ErrorBody {
         error: ErrorObject {
@@ -159,7 +165,7 @@ mod tests {
         assert_eq!(
             rejection_body(Rejection::MissingResults {
                 assistant: 3,
-                ids: vec!["call_W353ADYhbga77VOI65B7MIsL".to_owned(), "call_IFx8fBJ6Oiz1XKIztWbsf9QX".to_owned()],
+                ids: vec!["call_W353ADYhbga77VOI65B7MIsL".to_owned(), "call_IFx8fBJ6Oiz1XKIztWbsf9QX".to_owned()].into(),
             }),
             (
                 400,

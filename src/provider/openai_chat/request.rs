@@ -67,12 +67,15 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
             },
         ));
     }
+    let parallel_tool_calls =
+        body.get("parallel_tool_calls").and_then(Value::as_bool) != Some(false);
     Ok(DecodedRequest {
         conversation: Conversation { messages },
         stream,
         model,
         tool_names,
         continues: None,
+        parallel_tool_calls,
     })
 }
 

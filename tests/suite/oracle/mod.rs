@@ -1,0 +1,21 @@
+//! Testing the tester: the positive oracle (the reference loop replays any generated cassette
+//! conformantly, with exact timings on a virtual clock) and the mutation oracle (one mistake
+//! in a correct follow-up makes exactly the matching rules fire, with the provider's own 400).
+//!
+//! - [`positive`]: the reference loop on generated cassettes of every provider.
+//! - [`mutation`]: the mutation oracle's driver (the mistakes, the loop over bundled and
+//!   generated follow-ups, the exact rules and answers) and the list of providers' mutators.
+//!   Its doc says how to add a provider.
+//! - [`openai_chat`], [`anthropic`]: one mutator each, editing that provider's wire JSON, with
+//!   the provider's error texts and the reproducers of bugs found on its wire.
+//! - [`messages`]: reads and edits shared by the wires with a `messages` array.
+//! - [`sessions`]: session rules on whole replayed conversations.
+//! - [`rules`]: every rule made to fire, and one report snapshot per rule.
+
+mod anthropic;
+mod messages;
+mod mutation;
+mod openai_chat;
+mod positive;
+mod rules;
+mod sessions;

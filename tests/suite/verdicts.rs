@@ -1,0 +1,191 @@
+//! A correct loop passes: regressions for the false FAILs found by running real frameworks,
+//! each with the request that caused it (the verdict issue).
+
+use serde_json::{Value, json};
+use tooltape::conformance::{Finding, Severity};
+use tooltape::provider::Provider;
+use tooltape::server::{Entry, Replay, RequestMeta};
+
+use crate::support::load;
+
+const CHAT: &str = "openai-chat/fantasy-gpt-4o-parallel2-followup.json";
+const SONNET: &str = "anthropic/fantasy-sonnet-4-parallel2-followup.json";
+const FAILING: &str = "anthropic/handmade-failing-tool-stream.json";
+
+fn send(rel: &str, body: &Value) -> (u16, String, Vec<Finding>) {
+    let cassette = load(rel);
+    let replay = Replay::new();
+    replay.add_session("s", cassette.clone());
+    let reply = replay.handle_model(
+        Some("s"),
+        cassette.provider(),
+        RequestMeta::all(),
+        &serde_json::to_vec(body).unwrap(),
+    );
+    let findings = replay
+        .journal()
+        .session("s")
+        .into_iter()
+        .flat_map(|e| match e {
+            Entry::Model(m) => m.findings,
+            Entry::Tool(_) => Vec::new(),
+        })
+        .collect();
+    (
+        reply.status(),
+        String::from_utf8(reply.body_bytes().to_vec()).unwrap(),
+        findings,
+    )
+}
+
+fn follow_up(rel: &str) -> Value {
+    load(rel).file.interactions[1].request.body.clone()
+}
+
+fn rules(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.rule).collect()
+}
+
+#[test]
+fn a_turn_split_into_one_assistant_message_per_call_is_served_and_judged_by_tt006_only() {
+    let mut body = follow_up(CHAT);
+    let messages = body["messages"].as_array().unwrap().clone();
+    let a = messages
+        .iter()
+        .position(|m| m["role"] == "assistant")
+        .unwrap();
+    let mut split = messages[..a].to_vec();
+    for (i, call) in messages[a]["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        split.push(json!({"role": "assistant", "content": null, "tool_calls": [call]}));
+        split.push(messages[a + 1 + i].clone());
+    }
+    body["messages"] = Value::Array(split);
+    let (status, reply, findings) = send(CHAT, &body);
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
+    assert!(
+        findings[0].message.contains("split"),
+        "{}",
+        findings[0].message
+    );
+}
+
+#[test]
+fn a_user_text_after_the_results_is_a_warning_and_the_next_turn_is_served() {
+    let mut chat = follow_up(CHAT);
+    chat["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "user", "content": "Please be brief."}));
+    let mut sonnet = follow_up(SONNET);
+    let last = sonnet["messages"]
+        .as_array_mut()
+        .unwrap()
+        .last_mut()
+        .unwrap();
+    last["content"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "text", "text": "Please be brief."}));
+    for (rel, body) in [(CHAT, chat), (SONNET, sonnet)] {
+        let (status, reply, findings) = send(rel, &body);
+        assert_eq!(status, 200, "{rel}: {reply}");
+        assert_eq!(rules(&findings), vec!["TT012"], "{rel}: {findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Warning, "{rel}");
+    }
+}
+
+#[test]
+fn another_opening_is_a_warning_and_the_turn_is_served() {
+    let cassette = load(CHAT);
+    let mut body = cassette.file.interactions[0].request.body.clone();
+    let user = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|m| m["role"] == "user")
+        .unwrap();
+    body["messages"][user]["content"] = json!("What are 2+3 and 2*3?");
+    let (status, _, findings) = send(CHAT, &body);
+    assert_eq!(status, 200);
+    assert_eq!(rules(&findings), vec!["TT012"]);
+    assert_eq!(findings[0].severity, Severity::Warning);
+}
+
+#[test]
+fn a_failing_tools_error_text_without_is_error_is_a_warning_not_an_error() {
+    let mut body = follow_up(FAILING);
+    let last = body["messages"].as_array_mut().unwrap().last_mut().unwrap();
+    for block in last["content"].as_array_mut().unwrap() {
+        block.as_object_mut().unwrap().remove("is_error");
+    }
+    let (status, _, findings) = send(FAILING, &body);
+    assert_eq!(status, 200);
+    assert_eq!(rules(&findings), vec!["TT010"], "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Warning);
+}
+
+#[tokio::test]
+async fn bare_urls_pick_the_twin_recorded_in_the_asked_mode_and_the_one_that_served_the_calls() {
+    let json = load(CHAT);
+    let stream = load("openai-chat/fantasy-gpt-4o-parallel2-followup-stream.json");
+    assert_eq!(
+        json.prompt(),
+        stream.prompt(),
+        "the twins share their prompt"
+    );
+    let replay = Replay::new();
+    let ids = replay.add_sessions(&[json.clone(), stream.clone()]);
+    let groups = tooltape::server::ambiguous_bare_urls(&replay.sessions());
+    assert_eq!(groups, vec![ids.clone()]);
+    let ask = |body: &Value| {
+        let before: Vec<usize> = ids.iter().map(|id| replay.request_count(id)).collect();
+        let reply = replay.handle_model(
+            None,
+            Provider::OpenAiChat,
+            RequestMeta::all(),
+            &serde_json::to_vec(body).unwrap(),
+        );
+        let id = ids
+            .iter()
+            .zip(before)
+            .find(|(id, n)| replay.request_count(id) > *n)
+            .map(|(id, _)| id.clone())
+            .expect("one session got the request");
+        let last = replay
+            .journal()
+            .session(&id)
+            .into_iter()
+            .rev()
+            .find_map(|e| match e {
+                Entry::Model(m) => Some(m),
+                Entry::Tool(_) => None,
+            });
+        (reply.status(), last.unwrap())
+    };
+    let (status, entry) = ask(&stream.file.interactions[0].request.body);
+    assert_eq!(status, 200);
+    assert_eq!(entry.session, ids[1]);
+    assert!(entry.streamed && !entry.reencoded);
+    let (status, entry) = ask(&json.file.interactions[0].request.body);
+    assert_eq!((status, entry.session.as_str()), (200, ids[0].as_str()));
+    let mut follow_up = stream.file.interactions[1].request.body.clone();
+    follow_up["stream"] = json!(false);
+    let (status, entry) = ask(&follow_up);
+    assert_eq!(status, 200);
+    assert_eq!(
+        entry.session, ids[1],
+        "the follow-up echoes the stream twin's calls"
+    );
+    assert!(entry.findings.is_empty(), "{:#?}", entry.findings);
+    let call = &stream.calls(0)[0];
+    let reply = replay
+        .handle_tool(None, &call.name, Some(&call.id), call.arguments.as_bytes())
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+}
