@@ -12,11 +12,12 @@ use tooltape::provider::Provider;
 use tooltape::record::{RecordOptions, Recorder};
 
 use super::exit::{self, Failure};
+use super::signals::Stop;
 
 pub const RECORD_HELP: &str = "\
 Point your client at the recorder instead of the provider; it forwards every request to
 --upstream and streams each response back as it arrives. When a conversation ends (a response
-without tool calls) the cassette is written; Ctrl-C (or SIGTERM) writes what was recorded so far
+without tool calls) the cassette is written; Ctrl-C (or SIGTERM, SIGHUP) writes what was recorded so far
 (a conversation that stops at tool calls is completed with marked synthetic turns) and exits.
 Writes are atomic: an interrupted recorder leaves the previous file or none.
 
@@ -51,30 +52,6 @@ pub struct RecordArgs {
     redact: Vec<String>,
 }
 
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let term = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = term => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 pub async fn execute(args: RecordArgs) -> Result<u8, Failure> {
     if !(args.upstream.starts_with("http://") || args.upstream.starts_with("https://")) {
         return Err(Failure::input(anyhow!(
@@ -97,6 +74,9 @@ pub async fn execute(args: RecordArgs) -> Result<u8, Failure> {
         force: args.force,
         redact,
     };
+    // Listening before the banner: a signal sent once the URL is printed is never lost.
+    let mut stop = Stop::listen()
+        .map_err(|e| Failure::input(anyhow!(e).context("cannot listen for signals")))?;
     let recorder = Recorder::new(options, Box::new(|line| eprintln!("{line}")))
         .map_err(|e| Failure::input(anyhow!("cannot record to `{}`: {e}", args.out.display())))?;
     let recorder = Arc::new(recorder);
@@ -123,7 +103,7 @@ pub async fn execute(args: RecordArgs) -> Result<u8, Failure> {
     ));
     eprint!("{banner}");
     let server = tokio::spawn(recorder.clone().serve(listener));
-    stop_signal().await;
+    stop.next().await;
     server.abort();
     if recorder.exchanges() == 0 {
         eprintln!("nothing was recorded; no cassette written");

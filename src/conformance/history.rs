@@ -13,7 +13,7 @@ static TT006: RuleInfo = RuleInfo {
     id: "TT006",
     name: "altered-assistant-turn",
     severity: Severity::Error,
-    summary: "the assistant turn sent back differs from what was served (ids, names, arguments, dropped calls, dropped or edited thinking / reasoning items)",
+    summary: "the assistant turn sent back differs from what was served (ids, names, arguments, dropped calls, dropped or edited thinking / reasoning items; a dropped thinking block is a warning when the request does not turn thinking on)",
 };
 impl Rule for AlteredAssistantTurn {
     fn info(&self) -> &'static RuleInfo {
@@ -90,7 +90,7 @@ impl Rule for AlteredAssistantTurn {
                     .iter()
                     .any(|&m| messages[m].thinking().any(|e| e == thinking))
                 {
-                    out.push(TT006.finding(
+                    let mut f = TT006.finding(
                         turn,
                         format!(
                             "a `{}` block of turn {} was dropped or edited in assistant message {}",
@@ -99,7 +99,17 @@ impl Rule for AlteredAssistantTurn {
                             at(&echoed)
                         ),
                         hint,
-                    ));
+                    );
+                    if !request.thinking_required {
+                        // The recording turned thinking on, the loop did not: the API takes
+                        // this history, so the cassette is no evidence of a wrong loop.
+                        f.message.push_str(
+                            "; the request does not turn thinking on (the recording did), so the API accepts the history without it",
+                        );
+                        f.hint = "turn thinking on as the recording did to test that the loop keeps thinking blocks".to_owned();
+                        f.severity = Severity::Warning;
+                    }
+                    out.push(f);
                 }
             }
         }

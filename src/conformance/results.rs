@@ -357,9 +357,16 @@ impl Rule for ToolFailureDropped {
             return;
         };
         let calls = cx.cassette.calls(last);
+        // Only a failure the loop met is evidence that the failure stopped it: a loop that
+        // stops before running any tool of the turn stops the same way without one (TT013).
         let failing: Vec<&str> = calls
             .iter()
             .filter(|c| cx.cassette.tool(&c.name).fails.is_some())
+            .filter(|c| {
+                cx.tool_spans
+                    .iter()
+                    .any(|s| s.turn == last && s.call_id == c.id && s.end_ms.is_some())
+            })
             .map(|c| c.name.as_str())
             .collect();
         if !failing.is_empty() {

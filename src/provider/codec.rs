@@ -189,6 +189,10 @@ pub struct DecodedRequest {
     /// Whether the request lets the model make several calls in one turn (`false` when it
     /// switched parallel calls off).
     pub parallel_tool_calls: bool,
+    /// Whether the API requires every served thinking (reasoning) block back with its turn for
+    /// this request. Anthropic requires them only when the request turns thinking on; with it
+    /// off the API accepts a history without them, so dropping one is only a warning.
+    pub thinking_required: bool,
 }
 
 /// Which headers a request carried, as far as a provider checks them.

@@ -95,3 +95,33 @@ fn no_source_file_is_over_800_lines() {
         long.join("\n")
     );
 }
+
+#[test]
+fn every_file_and_folder_of_the_suite_is_a_declared_module() {
+    // A test file that `main.rs` does not declare is never compiled, so its tests never run.
+    let dir = root().join("tests/suite");
+    let main = std::fs::read_to_string(dir.join("main.rs")).expect("tests/suite/main.rs");
+    let mut undeclared = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("tests/suite") {
+        let path = entry.expect("entry").path();
+        let module = if path.is_dir() {
+            path.join("mod.rs")
+                .is_file()
+                .then(|| path.file_name().unwrap().to_string_lossy().into_owned())
+        } else {
+            path.extension()
+                .is_some_and(|e| e == "rs")
+                .then(|| path.file_stem().unwrap().to_string_lossy().into_owned())
+                .filter(|m| m != "main")
+        };
+        if let Some(m) = module
+            && !main.lines().any(|l| l.trim() == format!("mod {m};"))
+        {
+            undeclared.push(m);
+        }
+    }
+    assert!(
+        undeclared.is_empty(),
+        "tests/suite/main.rs does not declare {undeclared:?}"
+    );
+}

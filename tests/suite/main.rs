@@ -27,3 +27,4 @@ mod support;
 mod threads;
 mod tools;
 mod transport;
+mod verdicts;

@@ -189,3 +189,49 @@ async fn bare_urls_pick_the_twin_recorded_in_the_asked_mode_and_the_one_that_ser
         .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
 }
+
+/// The follow-up of `handmade-three-turns` (recorded with thinking on) with the served
+/// `thinking` block dropped from turn 1, and `thinking` as given.
+fn without_thinking_block(thinking: Option<Value>) -> Value {
+    let mut body = follow_up(THINKING);
+    match thinking {
+        Some(t) => body["thinking"] = t,
+        None => {
+            body.as_object_mut().unwrap().remove("thinking");
+        }
+    }
+    for m in body["messages"].as_array_mut().unwrap() {
+        if m["role"] == "assistant" {
+            m["content"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|b| b["type"] != "thinking");
+        }
+    }
+    body
+}
+
+const THINKING: &str = "anthropic/handmade-three-turns.json";
+
+#[test]
+fn a_dropped_thinking_block_is_a_warning_when_the_loop_never_turned_thinking_on() {
+    for off in [None, Some(json!({"type": "disabled"}))] {
+        let (status, _, findings) = send(THINKING, &without_thinking_block(off.clone()));
+        assert_eq!(status, 200, "{off:?}");
+        assert_eq!(rules(&findings), vec!["TT006"], "{off:?}: {findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Warning, "{off:?}");
+        assert!(
+            findings[0].message.contains("does not turn thinking on"),
+            "{}",
+            findings[0].message
+        );
+    }
+}
+
+#[test]
+fn a_dropped_thinking_block_is_an_error_when_the_loop_turned_thinking_on() {
+    let on = json!({"type": "enabled", "budget_tokens": 2048});
+    let (_, _, findings) = send(THINKING, &without_thinking_block(Some(on)));
+    assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Error);
+}

@@ -108,6 +108,10 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
         .and_then(|c| c.get("disable_parallel_tool_use"))
         .and_then(Value::as_bool)
         != Some(true);
+    let thinking_required = optional(body, "thinking")
+        .and_then(|t| t.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind != "disabled");
     Ok(DecodedRequest {
         conversation: Conversation { messages },
         stream,
@@ -115,6 +119,7 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
         tool_names,
         continues,
         parallel_tool_calls,
+        thinking_required,
     })
 }
 

@@ -76,6 +76,8 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
         tool_names,
         continues: None,
         parallel_tool_calls,
+        // Chat Completions has no thinking blocks to send back.
+        thinking_required: true,
     })
 }
 

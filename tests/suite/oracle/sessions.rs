@@ -202,8 +202,14 @@ pub fn session_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'static
         ),
         (
             "stops after a failing tool",
-            scenario(FAILING, Tooling::None, true, None, false),
+            scenario(FAILING, Tooling::Concurrent, true, None, false),
             set(["TT010", "TT013"]),
+        ),
+        (
+            // Nothing shows that the failure stopped it: the same stop without a failing tool.
+            "stops before running a failing tool",
+            scenario(FAILING, Tooling::None, true, None, false),
+            set(["TT013"]),
         ),
         (
             "sequential tools chained, others alongside",
