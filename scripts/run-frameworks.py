@@ -8,7 +8,8 @@ with tests/frameworks/expected.json:
 - a cassette the file does not name must be conformant: no finding at all (warnings included)
   and the loop exited 0;
 - a named one must have exactly the listed rule ids among its findings (`rules`), each an error
-  unless it is also listed in `warnings`, with a `why` that names the framework's bug and its
+  unless it is also listed in `warnings` (a rule found both as an error and as a warning is in
+  `warnings` and in `errors`, which then lists every error), with a `why` that names the framework's bug and its
   evidence. Where some of the findings are false positives of tooltape's, `pending_fix` says
   so in short and `pending_rules` names them (default: all of `rules`);
   tests/frameworks/FALSE_POSITIVES.md has the reproduction. Those are counted apart: they are
@@ -153,7 +154,7 @@ def judge(fw: Framework, folder: str, got: dict[str, Verdict], expected: dict) -
             continue
         rules = sorted(set(want["rules"]))
         warnings = sorted(set(want.get("warnings", [])))
-        errors = sorted(set(rules) - set(warnings))
+        errors = sorted(set(want.get("errors", set(rules) - set(warnings))))
         pending = pending_rules(want)
         if v.errors == errors and v.warnings == warnings:
             if set(rules) <= pending:
@@ -187,9 +188,11 @@ def load_expected(path: Path) -> dict:
                     problems.append(f"{where}: `rules` must list the expected rule ids")
                 if not want.get("why"):
                     problems.append(f"{where}: `why` must say what causes the findings")
-                extra = set(want.get("warnings", [])) | set(want.get("pending_rules", []))
+                extra = (set(want.get("warnings", [])) | set(want.get("pending_rules", []))
+                         | set(want.get("errors", [])))
                 if not extra <= set(want.get("rules", [])):
-                    problems.append(f"{where}: `warnings` and `pending_rules` must be in `rules`")
+                    problems.append(f"{where}: `errors`, `warnings` and `pending_rules` must be "
+                                    "in `rules`")
                 if "pending_rules" in want and "pending_fix" not in want:
                     problems.append(f"{where}: `pending_rules` without `pending_fix`")
     if problems:
