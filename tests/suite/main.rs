@@ -5,6 +5,7 @@ mod cli;
 mod discovery;
 mod e2e;
 mod fixtures;
+mod frameworks;
 mod fuzz;
 mod generators;
 mod hostile;
