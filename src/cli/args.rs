@@ -1,6 +1,7 @@
 //! The flags several subcommands share, and the cassettes their paths select.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::anyhow;
@@ -98,5 +99,74 @@ impl Common {
             )));
         }
         Ok(cassettes)
+    }
+}
+
+/// One shard of a run split over several CI jobs: shard `index` (1-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// Which shard, from 1.
+    pub index: usize,
+    /// How many shards.
+    pub count: usize,
+}
+
+impl FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not K/N with 1 <= K <= N (e.g. `--partition 2/4`)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = k.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// The flag that splits `run` and `check` over CI jobs.
+#[derive(Debug, clap::Args)]
+pub struct Sharding {
+    /// Run only shard K of N (e.g. `2/4`): the selected cassettes, sorted by path, are dealt
+    /// out in turn, so N jobs with K = 1..N run every cassette exactly once. A shard that gets
+    /// no cassette reports none and exits 0.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
+}
+
+impl Sharding {
+    /// The cassettes of this shard (all of them without `--partition`), and prints on stderr
+    /// which share it took.
+    #[must_use]
+    pub fn select(&self, mut cassettes: Vec<Arc<Cassette>>) -> Vec<Arc<Cassette>> {
+        let Some(p) = self.partition else {
+            return cassettes;
+        };
+        let total = cassettes.len();
+        cassettes.sort_by(|a, b| a.path.cmp(&b.path));
+        let mine: Vec<Arc<Cassette>> = cassettes
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % p.count == p.index - 1)
+            .map(|(_, c)| c)
+            .collect();
+        eprintln!(
+            "partition {p}: {} of the {total} cassettes selected{}",
+            mine.len(),
+            if mine.is_empty() {
+                "; nothing to run"
+            } else {
+                ""
+            }
+        );
+        mine
     }
 }

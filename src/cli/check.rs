@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use tooltape::check::{CheckOptions, StopSignal, check};
 
-use super::args::Common;
+use super::args::{Common, Sharding};
 use super::exit::Failure;
 use super::limits::LimitArgs;
 use super::output::write_report;
@@ -57,6 +57,8 @@ pub struct CheckArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    sharding: Sharding,
     /// How many cassettes run at once (each in its own session).
     #[arg(short = 'j', long = "jobs", default_value_t = 1, value_name = "N")]
     jobs: usize,
@@ -85,7 +87,7 @@ pub struct CheckArgs {
 }
 
 pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
-    let cassettes = args.common.load(&args.paths)?;
+    let cassettes = args.sharding.select(args.common.load(&args.paths)?);
     let mut signals = Stop::listen()
         .map_err(|e| Failure::input(anyhow!(e).context("cannot listen for signals")))?;
     let (stop, stopped) = tokio::sync::watch::channel(None);

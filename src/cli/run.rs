@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use tooltape::run::{RunOptions, run};
 
-use super::args::Common;
+use super::args::{Common, Sharding};
 use super::exit::Failure;
 use super::output::write_report;
 
@@ -17,6 +17,8 @@ pub struct RunArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    sharding: Sharding,
     /// How many cassettes run at once.
     #[arg(short = 'j', long = "jobs", default_value_t = 4, value_name = "N")]
     jobs: usize,
@@ -29,7 +31,7 @@ pub struct RunArgs {
 }
 
 pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
-    let cassettes = args.common.load(&args.paths)?;
+    let cassettes = args.sharding.select(args.common.load(&args.paths)?);
     let options = RunOptions {
         jobs: args.jobs,
         strict: args.common.strict(),

@@ -14,6 +14,7 @@ mod layout;
 mod load;
 mod nonconformant;
 mod oracle;
+mod partition;
 mod props;
 mod python;
 mod record;
