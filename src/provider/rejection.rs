@@ -62,6 +62,27 @@ pub enum Rejection {
         /// What happened and what to do.
         message: String,
     },
+    /// A replayed item (a call) that the model produced after a reasoning block is sent
+    /// without that block.
+    MissingReasoning {
+        /// Index of the message holding the item.
+        message: usize,
+        /// Index of the item's block within it.
+        block: usize,
+        /// The item's id (`fc_…`).
+        item: String,
+        /// The id of the reasoning block it needs (`rs_…`).
+        reasoning: String,
+    },
+    /// A reasoning block is sent without the item that followed it when it was served.
+    ReasoningWithoutFollower {
+        /// Index of the message holding the block.
+        message: usize,
+        /// Index of the block within it.
+        block: usize,
+        /// The reasoning block's id.
+        reasoning: String,
+    },
     /// A stateful continuation names a response the provider does not know (or no longer
     /// keeps).
     UnknownContinuation {
@@ -78,7 +99,9 @@ impl Rejection {
         match self {
             Rejection::MissingResults { assistant, .. } => (*assistant, usize::MAX),
             Rejection::OrphanResult { message, block, .. }
-            | Rejection::UnknownResult { message, block, .. } => (*message, *block),
+            | Rejection::UnknownResult { message, block, .. }
+            | Rejection::MissingReasoning { message, block, .. }
+            | Rejection::ReasoningWithoutFollower { message, block, .. } => (*message, *block),
             Rejection::DuplicateResult {
                 second_message,
                 second_block,
