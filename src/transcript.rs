@@ -146,16 +146,22 @@ pub struct Thinking {
 
 impl Thinking {
     /// Whether `echo`, sent back in a request, carries this served block: the same block, or,
-    /// for a block with an id, the same kind and id with the signature unchanged if it is sent
-    /// (the provider finds a stored item by its id, so its text and an omitted signature do
-    /// not matter).
+    /// for a block with an id, the same kind and either the same id (the signature unchanged
+    /// if it is sent: the provider finds a stored item by its id) or no id and the same
+    /// signature (an encrypted item sent whole, as stateless loops do); its text does not
+    /// matter.
     #[must_use]
     pub fn echoed_by(&self, echo: &Thinking) -> bool {
         match &self.id {
             Some(id) => {
                 echo.kind == self.kind
-                    && echo.id.as_ref() == Some(id)
-                    && (echo.signature.is_none() || echo.signature == self.signature)
+                    && match &echo.id {
+                        Some(sent) => {
+                            sent == id
+                                && (echo.signature.is_none() || echo.signature == self.signature)
+                        }
+                        None => echo.signature.is_some() && echo.signature == self.signature,
+                    }
             }
             None => echo == self,
         }

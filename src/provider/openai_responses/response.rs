@@ -20,7 +20,7 @@ pub(super) struct WireResponse {
     #[serde(default)]
     pub(super) incomplete_details: Option<Value>,
     #[serde(default)]
-    pub(super) output: Vec<Value>,
+    pub(super) output: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +107,12 @@ pub(super) fn turn_of(response: WireResponse, at: &str) -> Result<AssistantTurn,
             format!("expected `response`, found `{object}`"),
         ));
     }
+    let Some(output) = output else {
+        return Err(ResponseError::new(
+            path("output"),
+            "the body has no `output`: not a `response` object",
+        ));
+    };
     let blocks = output
         .iter()
         .enumerate()

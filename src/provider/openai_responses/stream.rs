@@ -181,7 +181,7 @@ pub fn decode_response_sse(events: &[Event]) -> Result<AssistantTurn, ResponseEr
         response
     } else {
         WireResponse {
-            output: streamed,
+            output: Some(streamed),
             ..response
         }
     };
