@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::Malformed;
+use super::codec::ResultPlacement;
 
 /// A request the real provider would answer with an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,6 +110,21 @@ impl Rejection {
             } => (*second_message, *second_block),
             Rejection::Malformed(_) | Rejection::UnknownContinuation { .. } => (0, 0),
             Rejection::Harness { .. } => (usize::MAX, usize::MAX),
+        }
+    }
+}
+
+impl Rejection {
+    /// [`Rejection::position`] for a provider that wants results at `placement`: where
+    /// results may come anywhere later in the input, a call can only be found unanswered once
+    /// the whole input is read, so every other problem is reported first.
+    #[must_use]
+    pub fn position_in(&self, placement: ResultPlacement) -> (usize, usize) {
+        match (self, placement) {
+            (Rejection::MissingResults { .. }, ResultPlacement::AnyLaterItem) => {
+                (usize::MAX - 1, 0)
+            }
+            _ => self.position(),
         }
     }
 }
