@@ -52,7 +52,11 @@ pub fn missing(
 }
 
 /// The echoed reasoning blocks (with ids) of a served turn that are not directly followed by
-/// the item that followed them when served: `(message, block, reasoning id)`.
+/// the call that followed them when served, where that call has an item id the provider
+/// tracks: `(message, block, reasoning id)`. A follower sent back with its item id or its call
+/// id counts, and so does any call sent as a new item (no id: the provider cannot relate it);
+/// a reasoning block served before text is not judged (no capture shows the provider
+/// checking it).
 #[must_use]
 pub fn unfollowed(
     served: &AssistantTurn,
@@ -74,30 +78,20 @@ pub fn unfollowed(
             else {
                 continue;
             };
-            let Some(follower) = served.blocks.get(at + 1) else {
+            let Some(Block::ToolCall(follower)) = served.blocks.get(at + 1) else {
                 continue;
             };
-            if !blocks
-                .get(b + 1)
-                .is_some_and(|next| same_item(follower, next))
-            {
+            if follower.item_id.is_none() {
+                continue;
+            }
+            let followed = matches!(blocks.get(b + 1), Some(Block::ToolCall(next))
+                if next.id == follower.id || next.item_id.is_none() || next.item_id == follower.item_id);
+            if !followed {
                 out.push((m, b, id.clone()));
             }
         }
     }
     out
-}
-
-/// Whether `sent` is the served item `served` sent back (calls by call id, reasoning by id,
-/// text and other items by kind).
-fn same_item(served: &Block, sent: &Block) -> bool {
-    match (served, sent) {
-        (Block::ToolCall(a), Block::ToolCall(b)) => a.id == b.id,
-        (Block::Thinking(a), Block::Thinking(b)) => a.echoed_by(b),
-        (Block::Text { .. }, Block::Text { .. }) => true,
-        (Block::Other { kind: a }, Block::Other { kind: b }) => a == b,
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -178,7 +172,7 @@ mod tests {
         assert!(unfollowed(&served, &[0], &kept).is_empty());
         let alone = vec![Message::new(
             Role::Assistant,
-            vec![rs("rs_1"), fc("call_b", None)],
+            vec![rs("rs_1"), fc("call_b", Some("fc_b"))],
         )];
         assert_eq!(
             unfollowed(&served, &[0], &alone),
