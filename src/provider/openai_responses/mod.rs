@@ -20,6 +20,12 @@
 //! between (protocol notes §B5): the placement is [`crate::provider::ResultPlacement::AnyLaterItem`].
 //! A result has no error flag: a failure is told in the output text.
 //!
+//! Not modelled (yet): `item_reference` input items are kept as opaque items, so an output
+//! whose call is only referenced (not replayed) is judged as answering an unknown call; the
+//! `conversation` parameter is not a continuation; a `previous_response_id` naming a recorded
+//! response that was created with `store: false` is resolved although the real API keeps no
+//! such response.
+//!
 //! # Error texts
 //!
 //! Every body is `{"error":{"message":…,"type":"invalid_request_error","param":…,"code":…}}`
