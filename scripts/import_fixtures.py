@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 PLAN = REPO / "scripts" / "fixture-plan.json"
 DEFAULT_RECORDINGS = REPO.parent / "shared" / "reference" / "recordings"
-PROVIDERS = ("openai-chat", "anthropic")
+PROVIDERS = ("openai-chat", "anthropic", "openai-responses")
 
 
 def read_provenance(recordings: Path) -> dict[str, dict[str, str]]:

@@ -217,4 +217,61 @@ write("TT010-openai-failing-tool-unanswered", FAIL, "TT010",
       "The failing tool gets no result at all; only the sibling is answered.",
       r, {"status": 400, "body": oa_err(MISSING_OA + "call_5cSAFaH5cw5HCoriPxlq4KlQ", "messages.[1].role")})
 
+# OpenAI Responses (texts: reference protocol-notes §B5, §F2; API_ERRORS.md §6-8).
+RF = "openai-responses/fantasy-gpt-4o-parallel2-followup.json"
+RR = "openai-responses/handmade-reasoning-encrypted.json"
+RS = "openai-responses/openinference-parallel2-previous_response_id.json"
+
+
+def served_output(rel, k):
+    return json.loads(load(rel)["interactions"][k]["response"]["body"]["text"])["output"]
+
+
+# RF request 1: input is [system, user, function_call add, function_call multiply, output add, output multiply].
+F_ADD, F_MUL = (item for item in served_output(RF, 0) if item["type"] == "function_call")
+r = req(RF, 1); del r["input"][5]
+write("TT001-responses-second-output-missing", RF, "TT001",
+      "The loop answers only the first of two parallel function calls.",
+      r, {"status": 400, "body": oa_err(f"No tool output found for function call {F_MUL['call_id']}.", "input")})
+
+r = req(RF, 1); r["input"][4]["call_id"] = F_ADD["id"]
+write("TT002-responses-output-by-item-id", RF, "TT002",
+      "The first output names the call's item id (fc_...) instead of its call_id: the classic Responses pairing bug.",
+      r, {"status": 400, "body": oa_err(
+          f"No tool call found for function call output with call_id {F_ADD['id']}.", "input")})
+
+r = req(RF, 1); r["input"][5]["call_id"] = ""
+write("TT011-responses-empty-call-id", RF, "TT011",
+      "An output is sent with an empty call_id.",
+      r, {"status": 400, "body": oa_err(
+          "Invalid 'input[5].call_id': empty string. Expected a string with minimum length 1, but got an empty string instead.",
+          "input[5].call_id", "empty_string")})
+
+# RR request 1: input is [developer, user, reasoning, function_call (fc id), function_call (fc id), output, output].
+RS0, FC0, FC1 = served_output(RR, 0)
+r = req(RR, 1); del r["input"][2]
+write("TT006-responses-reasoning-dropped", RR, "TT006",
+      "The loop replays the calls with their item ids but drops the reasoning item that preceded them.",
+      r, {"status": 400, "body": oa_err(
+          f"Item '{FC0['id']}' of type 'function_call' was provided without its required 'reasoning' item: '{RS0['id']}'.",
+          "input")})
+
+r = req(RR, 1); del r["input"][3]
+write("TT006-responses-reasoning-without-its-call", RR, "TT006",
+      "The loop keeps the reasoning item but drops the function_call that followed it.",
+      r, {"status": 400, "body": oa_err(
+          f"Item '{RS0['id']}' of type 'reasoning' was provided without its required following item.", "input")})
+
+r = req(RR, 1); r["input"].insert(4, copy.deepcopy(r["input"][3]))
+write("TT011-responses-duplicate-item", RR, "TT011",
+      "The same function_call item (same fc_ id) is replayed twice, as a loop that appends both output_item.done and response.completed items does.",
+      r, {"status": 400, "body": oa_err(
+          f"Duplicate item found with id {FC0['id']}. Remove duplicate items from your input and try again.", "input")})
+
+r = req(RS, 1); r["previous_response_id"] = "resp_0000tooltape0unknown"
+write("TT012-responses-unknown-previous-response", RS, "TT012",
+      "A stateful follow-up names a response the cassette never served.",
+      r, {"status": 400, "body": oa_err("Previous response with id 'resp_0000tooltape0unknown' not found.",
+                                        "previous_response_id", "previous_response_not_found")})
+
 print("wrote", len(list(OUT.glob("*.json"))), "files")

@@ -48,7 +48,7 @@ class Turn:
 class CassetteInfo:
     path: Path
     name: str
-    provider: str  # "openai-chat" | "anthropic"
+    provider: str  # "openai-chat" | "anthropic" | "openai-responses"
     streamed: bool
     turns: list[Turn]
     failing_tools: bool
@@ -57,6 +57,7 @@ class CassetteInfo:
     set_latencies: bool
     expect_concurrency: bool
     single_prompt: bool  # the first request has one user message: TOOLTAPE_PROMPT is all of it
+    reasoning: bool = False  # a response carries OpenAI Responses reasoning items
 
     @property
     def max_calls(self) -> int:
@@ -94,10 +95,17 @@ def _call_ids(provider: str, body: dict) -> list[str]:
             return ids
         if provider == "anthropic":
             return [b["id"] for b in doc.get("content") or [] if b.get("type") == "tool_use"]
+        if provider == "openai-responses":
+            return [i["call_id"] for i in doc.get("output") or [] if i.get("type") == "function_call"]
         for choice in (doc.get("choices") or [])[:1]:
             return [c["id"] for c in (choice.get("message") or {}).get("tool_calls") or []]
         return ids
     for event in _sse_data(body["frames"]):
+        if provider == "openai-responses":
+            item = event.get("item") or {}
+            if event.get("type") == "response.output_item.added" and item.get("type") == "function_call":
+                ids.append(item["call_id"])
+            continue
         if provider == "anthropic":
             block = event.get("content_block") or {}
             if event.get("type") == "content_block_start" and block.get("type") == "tool_use":
@@ -120,6 +128,12 @@ def _text_of(content) -> str:
 
 def _results(provider: str, request: dict) -> dict[str, str]:
     out: dict[str, str] = {}
+    if provider == "openai-responses":
+        items = request.get("input")
+        for item in items if isinstance(items, list) else []:
+            if item.get("type") == "function_call_output":
+                out[item.get("call_id", "")] = _text_of(item.get("output"))
+        return out
     for message in request.get("messages") or []:
         if provider == "anthropic":
             if message.get("role") == "user" and isinstance(message.get("content"), list):
@@ -129,6 +143,23 @@ def _results(provider: str, request: dict) -> dict[str, str]:
         elif message.get("role") == "tool":
             out[message.get("tool_call_id", "")] = _text_of(message.get("content"))
     return out
+
+
+def _has_reasoning(body: dict) -> bool:
+    if body["type"] == "json":
+        try:
+            output = json.loads(body["text"]).get("output")
+        except (ValueError, AttributeError):
+            return False
+        return isinstance(output, list) and any(i.get("type") == "reasoning" for i in output)
+    return any((e.get("item") or {}).get("type") == "reasoning" for e in _sse_data(body["frames"]))
+
+
+def _user_messages(request: dict) -> int:
+    history = request.get("messages", request.get("input"))
+    if isinstance(history, str):
+        return 1
+    return sum(isinstance(m, dict) and m.get("role") == "user" for m in history or [])
 
 
 def load_cassette(path: Path) -> CassetteInfo | None:
@@ -162,10 +193,8 @@ def load_cassette(path: Path) -> CassetteInfo | None:
         sequential_tools=any(t.get("sequential") for t in tools.values()),
         set_latencies=any("latency_ms" in t for t in tools.values()),
         expect_concurrency=doc.get("expect_concurrency") is True,
-        single_prompt=bool(interactions) and sum(
-            m.get("role") == "user"
-            for m in interactions[0]["request"]["body"].get("messages") or []
-        ) == 1,
+        single_prompt=bool(interactions) and _user_messages(interactions[0]["request"]["body"]) == 1,
+        reasoning=any(_has_reasoning(i["response"]["body"]) for i in interactions),
     )
 
 
@@ -190,11 +219,14 @@ class Example:
     want: str = ""  # what a cassette needs to provoke the bug, as said in the table below
     provokes: object = None  # predicate on CassetteInfo
     with_failing_tool: str | None = None  # the rule expected instead where a tool fails
+    also: tuple[str, ...] = ()  # rules that fail with it by nature (an unknown id leaves its call unanswered)
+    wire: str | None = None  # in a folder of several wires, only the cassettes of this provider
 
     def runs_on(self, c: CassetteInfo) -> bool:
         # `check` skips cassettes that require a capability the loop was not said to have.
         skipped = c.sequential_tools and "--require" not in self.flags
-        return c.path.parent == ROOT / "fixtures" / self.folder and not skipped
+        other_wire = self.wire is not None and c.provider != self.wire
+        return c.path.parent == ROOT / "fixtures" / self.folder and not skipped and not other_wire
 
     def fails_on(self, c: CassetteInfo) -> bool:
         if self.rule is None:
@@ -207,8 +239,8 @@ class Example:
         if not self.fails_on(c):
             return set()
         if self.with_failing_tool and c.failing_tools:
-            return {self.with_failing_tool}
-        return {self.rule}
+            return {self.with_failing_tool} | ({self.rule} if self.also else set())
+        return {self.rule, *self.also}
 
 
 def _multi(c: CassetteInfo) -> bool:
@@ -246,8 +278,22 @@ EXAMPLES = [
             provokes=lambda c: c.failing_tools and c.max_calls >= 2),
     Example("bad_drops_assistant_message", "openai-chat", "TT002",
             want="a tool call", provokes=lambda c: c.max_calls >= 1),
+    # OpenAI Responses: correct loops stateless, stateful and streaming; known-bad ones.
+    Example("responses_stateless", "openai-responses"),
+    Example("responses_previous_id", "openai-responses"),
+    Example("responses_streaming", "openai-responses"),
+    # Naming the item id leaves the call unanswered too (TT001; TT010 beside a failing tool).
+    Example("bad_responses_item_id", "openai-responses", "TT002", also=("TT001",),
+            want="a function call", provokes=lambda c: c.max_calls >= 1,
+            with_failing_tool="TT010"),
+    Example("bad_responses_drops_reasoning", "openai-responses", "TT006",
+            want="reasoning items before the calls", provokes=lambda c: c.reasoning and c.max_calls >= 1),
+    Example("bad_responses_omits_output", "openai-responses", "TT001",
+            want=">= 2 calls in a turn", provokes=lambda c: c.max_calls >= 2,
+            with_failing_tool="TT010"),
     # Interleaved deltas: a shape of OpenAI-compatible servers, not of OpenAI's own streams.
-    Example("bad_stream_by_id", "openai-compatible", "TT006",
+    Example("responses_streaming", "openai-compatible", wire="openai-responses"),
+    Example("bad_stream_by_id", "openai-compatible", "TT006", wire="openai-chat",
             names=("handmade-interleaved-3-calls-stream",)),
 ]
 
@@ -313,7 +359,10 @@ def run_example(
     ex: Example, selected: list[CassetteInfo], tooltape: str, python: str, run: int,
     timeout: float, verbose: bool,
 ) -> Outcome:
-    cmd = [tooltape, "check", str(ROOT / "fixtures" / ex.folder), "-j", "4", "--format", "json"]
+    # A folder holding several wires (openai-compatible) is run with the cassettes of the
+    # loop's wire: a Chat loop cannot talk to a Responses cassette.
+    paths = [str(c.path) for c in selected] if ex.wire else [str(ROOT / "fixtures" / ex.folder)]
+    cmd = [tooltape, "check", *paths, "-j", "4", "--format", "json"]
     if ex.profile != "default":
         cmd += ["--profile", ex.profile]
     cmd += [*ex.flags, "--", python, str(LOOPS / f"{ex.name}.py")]

@@ -267,7 +267,8 @@ pub fn environment(
 
 /// Every provider's base URL (below `root`, a server or session root) and placeholder
 /// credentials, as each provider's official SDKs read them: a loop reaches the replay server
-/// whichever provider it speaks.
+/// whichever provider it speaks. Providers that share a variable (OpenAI Chat and Responses
+/// share `OPENAI_BASE_URL`) set it once.
 #[must_use]
 pub fn provider_environment(root: &str) -> Vec<(String, String)> {
     let mut env = Vec::new();
@@ -283,6 +284,8 @@ pub fn provider_environment(root: &str) -> Vec<(String, String)> {
             env.push(((*name).to_owned(), (*value).to_owned()));
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    env.retain(|(name, _)| seen.insert(name.clone()));
     env
 }
 

@@ -143,6 +143,7 @@ pub struct ReferenceLoop {
     base_url: String,
     max_turns: usize,
     tool_timeout: Duration,
+    stateful: bool,
 }
 
 impl ReferenceLoop {
@@ -158,7 +159,18 @@ impl ReferenceLoop {
             base_url: base_url.into(),
             max_turns: 16,
             tool_timeout: Duration::from_secs(5),
+            stateful: false,
         }
+    }
+
+    /// Continues each turn on the provider's side where the provider keeps conversations
+    /// (OpenAI Responses: `previous_response_id` naming the last response, with only the new
+    /// results as input) instead of resending the whole history; providers without such a
+    /// continuation are sent the whole history as usual.
+    #[must_use = "the builder returns the changed loop"]
+    pub fn stateful(mut self, on: bool) -> Self {
+        self.stateful = on;
+        self
     }
 
     /// Stops after this many model turns.
@@ -197,9 +209,14 @@ impl ReferenceLoop {
             .collect();
         let clock = Instant::now();
         let mut turns = Vec::new();
+        let mut previous: Option<(String, Vec<Value>)> = None;
         for turn in 0..self.max_turns {
-            let body = codec.with_history(template, messages.clone());
-            let answer = self.ask(codec, turn + 1, &body).await?;
+            let body = previous
+                .take()
+                .filter(|_| self.stateful)
+                .and_then(|(id, items)| codec.continue_from(template, &id, items))
+                .unwrap_or_else(|| codec.with_history(template, messages.clone()));
+            let (answer, response_id) = self.ask(codec, turn + 1, &body).await?;
             let calls: Vec<ToolCall> = answer.tool_calls().cloned().collect();
             if calls.is_empty() {
                 return Ok(LoopOutcome {
@@ -210,7 +227,9 @@ impl ReferenceLoop {
             }
             let (results, spans) = self.execute(turn, &calls, tools, &sequential, clock).await;
             messages.push(codec.encode_assistant(&answer));
-            messages.extend(codec.encode_results(&results));
+            let encoded = codec.encode_results(&results);
+            messages.extend(encoded.iter().cloned());
+            previous = response_id.map(|id| (id, encoded));
             turns.push(LoopTurn {
                 index: turn + 1,
                 calls,
@@ -226,7 +245,7 @@ impl ReferenceLoop {
         codec: &dyn Codec,
         turn: usize,
         body: &Value,
-    ) -> Result<AssistantTurn, LoopError> {
+    ) -> Result<(AssistantTurn, Option<String>), LoopError> {
         let url = format!(
             "{}{}",
             self.base_url.trim_end_matches('/'),
@@ -264,10 +283,12 @@ impl ReferenceLoop {
             parser
                 .finish()
                 .map_err(|e| decode(ResponseError::new("stream", e.to_string())))?;
-            codec.decode_response_sse(&events).map_err(decode)
+            let turn = codec.decode_response_sse(&events).map_err(decode)?;
+            Ok((turn, codec.response_id(None, &events)))
         } else {
             let text = response.text().await.map_err(http)?;
-            codec.decode_response_json(&text).map_err(decode)
+            let turn = codec.decode_response_json(&text).map_err(decode)?;
+            Ok((turn, codec.response_id(Some(&text), &[])))
         }
     }
 

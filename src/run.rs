@@ -22,6 +22,9 @@ pub struct RunOptions {
     pub tool_timeout: Duration,
     /// The reference loop's max-turns guard.
     pub max_turns: usize,
+    /// Whether the reference loop continues turns on the provider's side
+    /// ([`ReferenceLoop::stateful`]).
+    pub stateful: bool,
 }
 
 impl Default for RunOptions {
@@ -31,6 +34,7 @@ impl Default for RunOptions {
             strict: false,
             tool_timeout: Duration::from_secs(5),
             max_turns: 16,
+            stateful: false,
         }
     }
 }
@@ -60,7 +64,8 @@ pub async fn run(
         .map(|(id, cassette)| async move {
             let agent = ReferenceLoop::new(server.session_url(id))
                 .tool_timeout(options.tool_timeout)
-                .max_turns(options.max_turns);
+                .max_turns(options.max_turns)
+                .stateful(options.stateful);
             let tools = CassetteTools::new(cassette.clone());
             let outcome = agent.run(cassette, &tools).await;
             let turns = match &outcome {

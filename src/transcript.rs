@@ -32,6 +32,11 @@ pub struct ToolCall {
     /// The arguments as JSON text, exactly as accumulated from the wire (Anthropic objects are
     /// rendered compactly). It may be invalid JSON: models produce that.
     pub arguments: String,
+    /// The id of the item that carries the call, where the provider gives the item an id of
+    /// its own besides the call id (OpenAI Responses: `fc_…`, while `id` is the `call_…` that
+    /// results pair with); `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
 }
 
 impl ToolCall {
@@ -131,8 +136,36 @@ pub struct Thinking {
     pub kind: String,
     /// The visible text, or the redacted payload.
     pub text: String,
-    /// The signature the provider checks, if any.
+    /// The signature the provider checks, if any (OpenAI Responses: `encrypted_content`).
     pub signature: Option<String>,
+    /// The block's own id, where the provider gives one (OpenAI Responses: `rs_…`); a block
+    /// with an id is echoed when its id comes back (see [`Thinking::echoed_by`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl Thinking {
+    /// Whether `echo`, sent back in a request, carries this served block: the same block, or,
+    /// for a block with an id, the same kind and either the same id (the signature unchanged
+    /// if it is sent: the provider finds a stored item by its id) or no id and the same
+    /// signature (an encrypted item sent whole, as stateless loops do); its text does not
+    /// matter.
+    #[must_use]
+    pub fn echoed_by(&self, echo: &Thinking) -> bool {
+        match &self.id {
+            Some(id) => {
+                echo.kind == self.kind
+                    && match &echo.id {
+                        Some(sent) => {
+                            sent == id
+                                && (echo.signature.is_none() || echo.signature == self.signature)
+                        }
+                        None => echo.signature.is_some() && echo.signature == self.signature,
+                    }
+            }
+            None => echo == self,
+        }
+    }
 }
 
 /// One piece of a message, in wire order.

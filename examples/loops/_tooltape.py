@@ -181,3 +181,31 @@ def anthropic_tool_result(call_id: str, ok: bool, text: str) -> dict:
     if not ok:
         block["is_error"] = True
     return block
+
+
+# --- OpenAI Responses -------------------------------------------------------------------------
+
+
+def responses_input() -> list:
+    """The items the conversation opens with: the recorded first request's `input`
+    (TOOLTAPE_MESSAGES_FILE, in the Responses shape), or just the prompt."""
+    return first_messages()
+
+
+def responses_items(output) -> list:
+    """The output items of a response as the next request's input items, unchanged and in
+    order: reasoning items with their id and `encrypted_content`, messages, and every
+    `function_call` with its item `id` and its `call_id`. Dumped without the SDK's `None`
+    fields, so the request carries what the API returned."""
+    return [item.model_dump(mode="json", exclude_none=True) for item in output]
+
+
+def function_calls(output) -> list:
+    """The `function_call` items of a response, in output order."""
+    return [item for item in output if item.type == "function_call"]
+
+
+def function_call_output(call_id: str, text: str) -> dict:
+    """One `function_call_output` item: it names the call by its `call_id` (`call_…`), never by
+    the item's own `id` (`fc_…`). Responses has no error flag: a failure is told in the text."""
+    return {"type": "function_call_output", "call_id": call_id, "output": text}

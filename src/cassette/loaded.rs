@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::provider::{DecodedRequest, Provider, sse};
-use crate::transcript::{AssistantTurn, ToolCall, ToolResult};
+use crate::transcript::{AssistantTurn, Conversation, Message, Role, ToolCall, ToolResult};
 
 use super::*;
 
@@ -152,6 +152,7 @@ impl Cassette {
                     provider,
                     error,
                 })?;
+            let request = resolve_continuation(&turns, request);
             let assistant = if (200..300).contains(&interaction.response.status) {
                 let decoded = match &interaction.response.body {
                     ResponseBody::Json { text } => provider.decode_response_json(text),
@@ -346,6 +347,42 @@ impl Cassette {
             ));
         }
         lints
+    }
+}
+
+/// A stateful continuation (a request that names a served response instead of sending the
+/// whole history) resolved against `turns`: the history the provider keeps (the request of
+/// that turn, itself resolved when the cassette was loaded, so chains of any length resolve,
+/// and the turn as served) followed by what the loop sent, so it is judged as if the whole
+/// history had been sent. Nothing is remembered between requests, so many loops can share
+/// one cassette. A request that continues nothing comes back as it was; one naming an id no
+/// turn served keeps its `continues` (TT012 answers it).
+#[must_use]
+pub fn resolve_continuation(turns: &[Turn], request: DecodedRequest) -> DecodedRequest {
+    let Some(id) = request.continues.as_deref() else {
+        return request;
+    };
+    let Some(turn) = turns
+        .iter()
+        .find(|t| t.response_id.as_deref() == Some(id) && t.assistant.is_some())
+    else {
+        return request;
+    };
+    let mut messages = turn.request.conversation.messages.clone();
+    if let Some(served) = &turn.assistant {
+        messages.push(Message::new(Role::Assistant, served.blocks.clone()));
+    }
+    messages.extend(request.conversation.messages);
+    let tool_names = if request.tool_names.is_empty() {
+        turn.request.tool_names.clone()
+    } else {
+        request.tool_names
+    };
+    DecodedRequest {
+        conversation: Conversation { messages },
+        tool_names,
+        continues: None,
+        ..request
     }
 }
 

@@ -28,6 +28,11 @@ pub struct RunArgs {
     /// The reference loop's max-turns guard.
     #[arg(long, default_value_t = 16, value_name = "N")]
     max_turns: usize,
+    /// Continue each turn on the provider's side where it keeps conversations (OpenAI
+    /// Responses: `previous_response_id` and only the new outputs) instead of resending the
+    /// whole history.
+    #[arg(long)]
+    stateful: bool,
 }
 
 pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
@@ -37,6 +42,7 @@ pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
         strict: args.common.strict(),
         tool_timeout: Duration::from_millis(args.tool_timeout_ms),
         max_turns: args.max_turns,
+        stateful: args.stateful,
     };
     let (report, _) = run(cassettes, &options).await.map_err(|e| {
         Failure::input(anyhow!(e).context("cannot start the replay server on loopback"))

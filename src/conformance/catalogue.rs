@@ -54,7 +54,7 @@ pub fn judge_request(cx: &RequestContext<'_>) -> (Vec<Finding>, Option<Rejection
     let rejection = findings
         .iter()
         .filter_map(|f| f.rejection.as_ref())
-        .min_by_key(|r| r.position())
+        .min_by_key(|r| r.position_in(cx.facts().placement))
         .cloned();
     (findings, rejection)
 }

@@ -11,7 +11,7 @@
 
 use crate::cassette::Cassette;
 use crate::provider::DecodedRequest;
-use crate::transcript::{Conversation, Message, Role};
+use crate::transcript::{Conversation, Role};
 
 /// The served turn of each assistant message, and the response the request asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -51,32 +51,7 @@ impl Echoes {
 /// was; one naming an id the cassette never served keeps its `continues` (TT012 answers it).
 #[must_use]
 pub fn resolve_continuation(cassette: &Cassette, request: DecodedRequest) -> DecodedRequest {
-    let Some(id) = request.continues.as_deref() else {
-        return request;
-    };
-    let Some(turn) = cassette
-        .turns
-        .iter()
-        .find(|t| t.response_id.as_deref() == Some(id) && t.assistant.is_some())
-    else {
-        return request;
-    };
-    let mut messages = turn.request.conversation.messages.clone();
-    if let Some(served) = &turn.assistant {
-        messages.push(Message::new(Role::Assistant, served.blocks.clone()));
-    }
-    messages.extend(request.conversation.messages);
-    let tool_names = if request.tool_names.is_empty() {
-        turn.request.tool_names.clone()
-    } else {
-        request.tool_names
-    };
-    DecodedRequest {
-        conversation: Conversation { messages },
-        tool_names,
-        continues: None,
-        ..request
-    }
+    crate::cassette::resolve_continuation(&cassette.turns, request)
 }
 
 /// Maps each assistant message of `conversation` to the turn of `cassette` it echoes.
@@ -116,7 +91,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::transcript::{Block, ToolCall, ToolResult};
+    use crate::transcript::{Block, Message, ToolCall, ToolResult};
 
     fn cassette() -> Cassette {
         Cassette::load(
@@ -135,6 +110,7 @@ mod tests {
                         id: (*id).to_owned(),
                         name: "add".into(),
                         arguments: "{}".into(),
+                        item_id: None,
                     })
                 })
                 .collect(),

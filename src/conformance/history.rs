@@ -3,8 +3,9 @@
 
 use super::context::{RequestContext, SessionContext};
 use super::finding::{Finding, Severity};
+use super::reasoning;
 use super::rule::{Rule, RuleInfo};
-use crate::provider::Rejection;
+use crate::provider::{Rejection, ResultPlacement};
 use crate::transcript::Role;
 
 /// TT006.
@@ -36,7 +37,8 @@ impl Rule for AlteredAssistantTurn {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            if echoed.len() > 1 && served.tool_calls().count() > 0 {
+            let interleaving_allowed = cx.facts().placement == ResultPlacement::AnyLaterItem;
+            if echoed.len() > 1 && served.tool_calls().count() > 0 && !interleaving_allowed {
                 out.push(TT006.finding(
                     turn,
                     format!(
@@ -88,7 +90,7 @@ impl Rule for AlteredAssistantTurn {
             for thinking in served.thinking() {
                 if !echoed
                     .iter()
-                    .any(|&m| messages[m].thinking().any(|e| e == thinking))
+                    .any(|&m| messages[m].thinking().any(|e| thinking.echoed_by(e)))
                 {
                     let mut f = TT006.finding(
                         turn,
@@ -108,7 +110,28 @@ impl Rule for AlteredAssistantTurn {
                         );
                         f.hint = "turn thinking on as the recording did to test that the loop keeps thinking blocks".to_owned();
                         f.severity = Severity::Warning;
+                    } else if cx.facts().reasoning_travels_with_calls {
+                        f.rejection = reasoning::missing(served, thinking, &echoed, messages);
                     }
+                    out.push(f);
+                }
+            }
+            if cx.facts().reasoning_travels_with_calls {
+                for (message, block, reasoning) in reasoning::unfollowed(served, &echoed, messages)
+                {
+                    let mut f = TT006.finding(
+                        turn,
+                        format!(
+                            "reasoning item `{reasoning}` of turn {} is sent without the item that followed it when it was served (message {message})",
+                            t + 1
+                        ),
+                        "send each reasoning item back directly followed by the item it preceded in the response (its call or message), as the response listed them",
+                    );
+                    f.rejection = Some(Rejection::ReasoningWithoutFollower {
+                        message,
+                        block,
+                        reasoning,
+                    });
                     out.push(f);
                 }
             }

@@ -12,6 +12,7 @@ mod finding;
 mod history;
 pub mod pairing;
 mod parallel;
+mod reasoning;
 mod results;
 mod rule;
 mod timing;

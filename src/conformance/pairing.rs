@@ -94,6 +94,8 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
     let mut current: Option<(usize, HashSet<&str>)> = None;
     let mut in_zone: HashSet<(usize, usize)> = HashSet::new();
     let mut zone_answered: HashMap<usize, HashSet<&str>> = HashMap::new();
+    let any_later = placement == ResultPlacement::AnyLaterItem;
+    let mut message_of_call: HashMap<&str, usize> = HashMap::new();
 
     for (m, message) in messages.iter().enumerate() {
         if message.role == Role::Assistant {
@@ -101,6 +103,7 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
             let ids: HashSet<&str> = message.tool_calls().map(|c| c.id.as_str()).collect();
             for id in &ids {
                 turn_of_call.insert(id, assistant_turn);
+                message_of_call.insert(id, m);
             }
             current = Some((m, ids));
             in_zone = zone(placement, conversation, m);
@@ -120,6 +123,22 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
                 });
                 continue;
             }
+            if any_later {
+                match message_of_call.get(id) {
+                    Some(&a) => {
+                        answered_at.insert(id, m);
+                        zone_answered.entry(a).or_default().insert(id);
+                    }
+                    None => issues.push(Issue::Unknown {
+                        message: m,
+                        block: b,
+                        turn: assistant_turn,
+                        id: id.to_owned(),
+                        in_place: true,
+                    }),
+                }
+                continue;
+            }
             let calls_it = owner.is_some_and(|(_, ids)| ids.contains(id));
             if placed && calls_it {
                 answered_at.insert(id, m);
@@ -130,7 +149,8 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
                 answered_at.insert(id, m);
                 let orphan = match placement {
                     ResultPlacement::OwnMessages => message.role == Role::Tool && !placed,
-                    ResultPlacement::LeadingBlocksOfNextUserMessage => owner.is_none() || !calls_it,
+                    ResultPlacement::LeadingBlocksOfNextUserMessage
+                    | ResultPlacement::AnyLaterItem => owner.is_none() || !calls_it,
                 };
                 issues.push(Issue::Misplaced {
                     turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
@@ -199,6 +219,8 @@ fn zone(
         return positions;
     }
     match placement {
+        // Any later position answers; `analyse` pairs those by id without a zone.
+        ResultPlacement::AnyLaterItem => {}
         ResultPlacement::OwnMessages => {
             for (m, message) in messages.iter().enumerate().skip(a + 1) {
                 if message.role != Role::Tool {

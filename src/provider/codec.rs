@@ -102,6 +102,19 @@ pub trait Codec: Send + Sync + fmt::Debug {
         body
     }
 
+    /// A stateful follow-up: `request` continuing the recorded response `response_id` with
+    /// only the new `items` (one turn's results) as its history, for a provider that keeps
+    /// conversations on its side. `None`: the provider has no such continuation (the default).
+    fn continue_from(
+        &self,
+        request: &Value,
+        response_id: &str,
+        items: Vec<Value>,
+    ) -> Option<Value> {
+        let _ = (request, response_id, items);
+        None
+    }
+
     /// The system (or developer) prompt a request carries, as text; empty when it has none.
     fn system_prompt(&self, request: &Value) -> String;
 
@@ -114,7 +127,9 @@ pub trait Codec: Send + Sync + fmt::Debug {
             .unwrap_or(Value::Array(Vec::new()))
     }
 
-    /// The wire message that echoes an assistant turn back, exactly as served.
+    /// The wire message that echoes an assistant turn back, exactly as served. A format whose
+    /// history is a flat list of items (OpenAI Responses) returns the turn's items as a JSON
+    /// array, which its [`Codec::with_history`] splices into the list.
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value;
 
     /// The wire messages that carry one turn's results, in the container the provider
@@ -253,6 +268,11 @@ pub enum ResultPlacement {
     /// Results are blocks that open the next user message, before any other content; one
     /// turn's results belong in that one message.
     LeadingBlocksOfNextUserMessage,
+    /// Each result is an item of its own anywhere after the call it answers, with other items
+    /// (messages, other calls, other results) allowed in between (OpenAI Responses pairs by
+    /// `call_id` over the whole input); one turn's calls may also be sent back interleaved
+    /// with their results.
+    AnyLaterItem,
 }
 
 /// How results are paired with calls.
@@ -276,6 +296,11 @@ pub struct Facts {
     pub pairing: Pairing,
     /// Whether a result can carry an error flag (`is_error`), so a failing tool's result must.
     pub error_flag: bool,
+    /// Whether the provider refuses a replayed item that the model produced after a
+    /// reasoning block with an id when that block is left out, and a reasoning block sent
+    /// without the item that followed it (OpenAI Responses with stored or encrypted
+    /// reasoning).
+    pub reasoning_travels_with_calls: bool,
     /// The environment a loop reads to reach the provider.
     pub env: Env,
     /// Texts the rules use in findings.

@@ -44,6 +44,19 @@ pub enum MalformedKind {
         /// The length sent.
         found: usize,
     },
+    /// A string or array is empty where the provider requires at least one character or
+    /// element.
+    #[error("empty {what}: at least one {unit} is required", unit = if what == "array" { "element" } else { "character" })]
+    Empty {
+        /// `string` or `array`.
+        what: String,
+    },
+    /// Two items of the request's history carry the same id.
+    #[error("item id `{id}` is sent more than once")]
+    DuplicateItem {
+        /// The id.
+        id: String,
+    },
     /// A required header is missing (`x-api-key`, `anthropic-version`, `Authorization`).
     #[error("the `{header}` header is missing")]
     MissingHeader {

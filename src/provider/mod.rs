@@ -11,6 +11,7 @@ mod codec;
 mod errors;
 mod json;
 pub mod openai_chat;
+pub mod openai_responses;
 mod registry;
 mod rejection;
 pub mod sse;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::codec::{Codec, DecodedRequest, Route};
 use super::rejection::{ErrorReply, Rejection};
 use super::sse::Event;
-use super::{Malformed, ResponseError, anthropic, openai_chat};
+use super::{Malformed, ResponseError, anthropic, openai_chat, openai_responses};
 use crate::transcript::{AssistantTurn, Message, ToolResult};
 
 /// A wire format: the cassette's serde and schema id for its codec.
@@ -32,11 +32,18 @@ pub enum Provider {
     /// Anthropic Messages, `POST /v1/messages`.
     #[serde(rename = "anthropic")]
     Anthropic,
+    /// OpenAI Responses, `POST /v1/responses`.
+    #[serde(rename = "openai-responses")]
+    OpenAiResponses,
 }
 
 impl Provider {
     /// Every provider, in display order.
-    pub const ALL: [Provider; 2] = [Provider::OpenAiChat, Provider::Anthropic];
+    pub const ALL: [Provider; 3] = [
+        Provider::OpenAiChat,
+        Provider::Anthropic,
+        Provider::OpenAiResponses,
+    ];
 
     /// The provider's codec.
     #[must_use]
@@ -44,6 +51,7 @@ impl Provider {
         match self {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
             Provider::Anthropic => &anthropic::Anthropic,
+            Provider::OpenAiResponses => &openai_responses::OpenAiResponses,
         }
     }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::Malformed;
+use super::codec::ResultPlacement;
 
 /// A request the real provider would answer with an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,6 +63,27 @@ pub enum Rejection {
         /// What happened and what to do.
         message: String,
     },
+    /// A replayed item (a call) that the model produced after a reasoning block is sent
+    /// without that block.
+    MissingReasoning {
+        /// Index of the message holding the item.
+        message: usize,
+        /// Index of the item's block within it.
+        block: usize,
+        /// The item's id (`fc_…`).
+        item: String,
+        /// The id of the reasoning block it needs (`rs_…`).
+        reasoning: String,
+    },
+    /// A reasoning block is sent without the item that followed it when it was served.
+    ReasoningWithoutFollower {
+        /// Index of the message holding the block.
+        message: usize,
+        /// Index of the block within it.
+        block: usize,
+        /// The reasoning block's id.
+        reasoning: String,
+    },
     /// A stateful continuation names a response the provider does not know (or no longer
     /// keeps).
     UnknownContinuation {
@@ -78,7 +100,9 @@ impl Rejection {
         match self {
             Rejection::MissingResults { assistant, .. } => (*assistant, usize::MAX),
             Rejection::OrphanResult { message, block, .. }
-            | Rejection::UnknownResult { message, block, .. } => (*message, *block),
+            | Rejection::UnknownResult { message, block, .. }
+            | Rejection::MissingReasoning { message, block, .. }
+            | Rejection::ReasoningWithoutFollower { message, block, .. } => (*message, *block),
             Rejection::DuplicateResult {
                 second_message,
                 second_block,
@@ -86,6 +110,21 @@ impl Rejection {
             } => (*second_message, *second_block),
             Rejection::Malformed(_) | Rejection::UnknownContinuation { .. } => (0, 0),
             Rejection::Harness { .. } => (usize::MAX, usize::MAX),
+        }
+    }
+}
+
+impl Rejection {
+    /// [`Rejection::position`] for a provider that wants results at `placement`: where
+    /// results may come anywhere later in the input, a call can only be found unanswered once
+    /// the whole input is read, so every other problem is reported first.
+    #[must_use]
+    pub fn position_in(&self, placement: ResultPlacement) -> (usize, usize) {
+        match (self, placement) {
+            (Rejection::MissingResults { .. }, ResultPlacement::AnyLaterItem) => {
+                (usize::MAX - 1, 0)
+            }
+            _ => self.position(),
         }
     }
 }

@@ -155,11 +155,13 @@ mod tests {
                     id: "c1".into(),
                     name: "add".into(),
                     arguments: r#"{"a": 1, "b": 2.5, "s": "x"}"#.into(),
+                    item_id: None,
                 }),
                 Block::ToolCall(ToolCall {
                     id: "c2".into(),
                     name: "add".into(),
                     arguments: "{}".into(),
+                    item_id: None,
                 }),
             ],
             stop: StopReason::ToolUse,

@@ -119,6 +119,7 @@ impl ToolDesk {
                     id: String::new(),
                     name: name.to_owned(),
                     arguments: arguments.to_owned(),
+                    item_id: None,
                 };
                 let matching: Vec<(usize, usize)> = desk
                     .served

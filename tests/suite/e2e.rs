@@ -174,3 +174,55 @@ async fn each_recorded_frame_travels_as_its_own_http_chunk() {
     };
     assert_eq!(&chunks, frames);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stateful_reference_loop_continues_every_responses_fixture_by_previous_response_id() {
+    let dir = crate::support::root().join("fixtures/openai-responses");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let rel = format!("openai-responses/{}", entry.file_name().to_string_lossy());
+        let cassette = load(&rel);
+        let server = ReplayServer::start((*cassette).clone()).await;
+        let outcome = ReferenceLoop::new(server.session_url("default"))
+            .stateful(true)
+            .run(&cassette, &CassetteTools::new(cassette.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert_eq!(outcome.requests, cassette.turns.len(), "{rel}");
+        let continued = server
+            .replay()
+            .journal()
+            .session("default")
+            .into_iter()
+            .filter(|e| matches!(e, Entry::Model(m) if m.status == 200))
+            .count();
+        assert_eq!(continued, cassette.turns.len(), "{rel}");
+        let report = server.verify().await.finish(false);
+        assert!(report.is_conformant(), "{rel}: {report}");
+        checked += 1;
+    }
+    assert!(checked >= 9, "only {checked} Responses fixtures");
+}
+
+#[tokio::test]
+async fn a_stateful_follow_up_sends_only_the_new_outputs_and_the_previous_response_id() {
+    let cassette = load("openai-responses/fantasy-gpt-4o-parallel2-followup.json");
+    let mock = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/v1/responses"))
+        .respond_with(CassetteResponder::new((*cassette).clone()))
+        .mount(&mock)
+        .await;
+    ReferenceLoop::new(mock.uri())
+        .stateful(true)
+        .run(&cassette, &CassetteTools::new(cassette.clone()))
+        .await
+        .expect("loop finishes");
+    let requests = mock.received_requests().await.unwrap();
+    let follow_up: serde_json::Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let first_id = cassette.turns[0].response_id.clone().unwrap();
+    assert_eq!(follow_up["previous_response_id"], first_id.as_str());
+    let input = follow_up["input"].as_array().unwrap();
+    assert_eq!(input.len(), 2, "{follow_up}");
+    assert!(input.iter().all(|i| i["type"] == "function_call_output"));
+}

@@ -32,6 +32,7 @@ fn expected_turn(generated: &Generated, k: usize) -> AssistantTurn {
             kind: "thinking".to_owned(),
             text: text.clone(),
             signature: Some(signature.clone()),
+            id: None,
         }));
     }
     if let Some(text) = &turn.text {
@@ -42,6 +43,7 @@ fn expected_turn(generated: &Generated, k: usize) -> AssistantTurn {
             id: c.id.clone(),
             name: c.name.clone(),
             arguments: c.text.clone(),
+            item_id: None,
         }));
     }
     let stream = &generated.spec.turns[k].stream;

@@ -22,6 +22,7 @@ static FACTS: Facts = Facts {
     placement: ResultPlacement::LeadingBlocksOfNextUserMessage,
     pairing: Pairing::ById,
     error_flag: true,
+    reasoning_travels_with_calls: false,
     env: Env {
         base_url_var: "ANTHROPIC_BASE_URL",
         base_url_suffix: "",

@@ -30,6 +30,7 @@ pub(super) fn encode_block(block: &Block) -> Value {
             kind,
             text,
             signature,
+            id: _,
         }) => {
             // A `thinking` block without a signature is sent without one: the API refuses
             // it, which is the truth about such a turn.
@@ -96,11 +97,13 @@ mod tests {
                     kind: "thinking".to_owned(),
                     text: "hmm".to_owned(),
                     signature: Some("sig".to_owned()),
+                    id: None,
                 }),
                 Block::Thinking(Thinking {
                     kind: "redacted_thinking".to_owned(),
                     text: "opaque".to_owned(),
                     signature: None,
+                    id: None,
                 }),
                 text("Checking."),
                 call("toolu_1", "f", r#"{"z": 1, "a": 2}"#),
@@ -187,6 +190,7 @@ mod tests {
                     id,
                     name,
                     arguments: Value::Object(input).to_string(),
+                    item_id: None,
                 }
             })
     }

@@ -44,6 +44,27 @@ pub fn render_rejection(rejection: &Rejection) -> ErrorReply {
         ),
         Rejection::Malformed(malformed) => malformed_text(malformed),
         Rejection::Harness { message } => (400, "invalid_request_error", message.clone()),
+        Rejection::MissingReasoning {
+            message,
+            block,
+            reasoning,
+            ..
+        } => (
+            400,
+            "invalid_request_error",
+            format!("messages.{message}.content.{block}: the block needs `{reasoning}` before it"),
+        ),
+        Rejection::ReasoningWithoutFollower {
+            message,
+            block,
+            reasoning,
+        } => (
+            400,
+            "invalid_request_error",
+            format!(
+                "messages.{message}.content.{block}: `{reasoning}` is sent without the block that followed it"
+            ),
+        ),
         Rejection::UnknownContinuation { id } => (
             404,
             "not_found_error",
@@ -89,6 +110,21 @@ pub(super) fn malformed_text(malformed: &Malformed) -> (u16, &'static str, Strin
             at(format!("String should have at most {max} characters")),
         ),
         MalformedKind::Invalid { detail } => (400, invalid, at(detail.clone())),
+        MalformedKind::Empty { what } if what == "array" => (
+            400,
+            invalid,
+            at("List should have at least 1 item after validation, not 0".to_owned()),
+        ),
+        MalformedKind::Empty { .. } => (
+            400,
+            invalid,
+            at("String should have at least 1 character".to_owned()),
+        ),
+        MalformedKind::DuplicateItem { id } => (
+            400,
+            invalid,
+            at(format!("the id `{id}` is used more than once")),
+        ),
         MalformedKind::MissingHeader { header } if header == "x-api-key" => (
             401,
             "authentication_error",

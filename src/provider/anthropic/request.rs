@@ -164,11 +164,13 @@ pub(super) fn request_block(block: &Value, path: &str) -> Result<Block, Malforme
             kind,
             text: text_of("thinking")?,
             signature: Some(text_of("signature")?),
+            id: None,
         }),
         REDACTED_THINKING => Block::Thinking(Thinking {
             kind,
             text: text_of("data")?,
             signature: None,
+            id: None,
         }),
         "tool_use" => {
             let id = text_of("id")?;
@@ -185,6 +187,7 @@ pub(super) fn request_block(block: &Value, path: &str) -> Result<Block, Malforme
                 id,
                 name,
                 arguments: input.to_string(),
+                item_id: None,
             })
         }
         "tool_result" => {

@@ -45,6 +45,7 @@ pub(super) fn response_block(raw: &RawValue, at: &str) -> Result<Block, Response
                 kind,
                 text: thinking,
                 signature: Some(signature),
+                id: None,
             })
         }
         REDACTED_THINKING => {
@@ -53,6 +54,7 @@ pub(super) fn response_block(raw: &RawValue, at: &str) -> Result<Block, Response
                 kind,
                 text: data,
                 signature: None,
+                id: None,
             })
         }
         "tool_use" => {
@@ -61,6 +63,7 @@ pub(super) fn response_block(raw: &RawValue, at: &str) -> Result<Block, Response
                 id,
                 name,
                 arguments: Value::Object(input).to_string(),
+                item_id: None,
             })
         }
         _ => Block::Other { kind },
@@ -137,11 +140,13 @@ mod tests {
                     kind: "thinking".to_owned(),
                     text: "Two lookups.".to_owned(),
                     signature: Some("EqQBCgIYAhIM".to_owned()),
+                    id: None,
                 }),
                 Block::Thinking(Thinking {
                     kind: "redacted_thinking".to_owned(),
                     text: "EmwKAhgBEgy3".to_owned(),
                     signature: None,
+                    id: None,
                 }),
                 Block::Other {
                     kind: "server_tool_use".to_owned()

@@ -47,11 +47,13 @@ impl Partial {
                 kind: THINKING.to_owned(),
                 text,
                 signature: Some(signature),
+                id: None,
             }),
             Partial::RedactedThinking(data) => Block::Thinking(Thinking {
                 kind: REDACTED_THINKING.to_owned(),
                 text: data,
                 signature: None,
+                id: None,
             }),
             Partial::ToolUse {
                 id,
@@ -70,6 +72,7 @@ impl Partial {
                     id,
                     name,
                     arguments,
+                    item_id: None,
                 })
             }
             Partial::Other(kind) => Block::Other { kind },
@@ -472,6 +475,7 @@ data: {"type":"message_stop"}"#;
                 kind: "thinking".to_owned(),
                 text: "Two calls.".to_owned(),
                 signature: Some("EqQBCg".to_owned()),
+                id: None,
             })]
         );
         assert_eq!(turn.stop, StopReason::EndTurn);

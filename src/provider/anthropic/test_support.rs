@@ -27,6 +27,7 @@ pub(super) fn call(id: &str, name: &str, arguments: &str) -> Block {
         id: id.to_owned(),
         name: name.to_owned(),
         arguments: arguments.to_owned(),
+        item_id: None,
     })
 }
 

@@ -22,6 +22,7 @@ static FACTS: Facts = Facts {
     placement: ResultPlacement::OwnMessages,
     pairing: Pairing::ById,
     error_flag: false,
+    reasoning_travels_with_calls: false,
     env: Env {
         base_url_var: "OPENAI_BASE_URL",
         base_url_suffix: "/v1",
@@ -63,15 +64,9 @@ impl Codec for OpenAiChat {
                 "`{path}` is not where the Chat Completions API is served: set OPENAI_BASE_URL (or the SDK's base_url) to `{base}`, which the SDK extends with /chat/completions"
             ));
         }
-        let api = [
-            "/responses",
-            "/completions",
-            "/embeddings",
-            "/assistants",
-            "/threads",
-        ]
-        .into_iter()
-        .find(|api| path.ends_with(api) || path.contains(&format!("{api}/")))?;
+        let api = ["/completions", "/embeddings", "/assistants", "/threads"]
+            .into_iter()
+            .find(|api| path.ends_with(api) || path.contains(&format!("{api}/")))?;
         Some(format!(
             "tooltape does not serve the OpenAI `{api}` API (`{path}`); it serves Chat Completions at POST {ENDPOINT}: point the loop's OpenAI client at `{base}` and use chat completions"
         ))

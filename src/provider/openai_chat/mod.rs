@@ -52,6 +52,7 @@ mod test_support;
 
 pub use codec::OpenAiChat;
 pub use encode::{encode_assistant, encode_results};
+pub(crate) use rejection::render_malformed;
 pub use rejection::render_rejection;
 pub use request::decode_request;
 pub use response::decode_response_json;

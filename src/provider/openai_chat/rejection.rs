@@ -78,6 +78,26 @@ pub fn render_rejection(rejection: &Rejection) -> ErrorReply {
         ),
         Rejection::Malformed(Malformed { path, problem }) => render_malformed(path, problem),
         Rejection::Harness { message } => (400, message.clone(), None, Some("tooltape")),
+        Rejection::MissingReasoning {
+            item, reasoning, ..
+        } => (
+            400,
+            format!(
+                "Item '{item}' of type 'function_call' was provided without its required \
+                 'reasoning' item: '{reasoning}'."
+            ),
+            None,
+            None,
+        ),
+        Rejection::ReasoningWithoutFollower { reasoning, .. } => (
+            400,
+            format!(
+                "Item '{reasoning}' of type 'reasoning' was provided without its required \
+                 following item."
+            ),
+            None,
+            None,
+        ),
         Rejection::UnknownContinuation { id } => (
             404,
             format!("tooltape: no recorded response `{id}` to continue"),
@@ -99,7 +119,7 @@ pub fn render_rejection(rejection: &Rejection) -> ErrorReply {
     }
 }
 
-pub(super) fn render_malformed(
+pub(crate) fn render_malformed(
     path: &str,
     problem: &MalformedKind,
 ) -> (u16, String, Option<String>, Option<&'static str>) {
@@ -145,6 +165,31 @@ pub(super) fn render_malformed(
         MalformedKind::Invalid { detail } => (
             400,
             format!("Invalid value for '{path}': {detail}"),
+            param,
+            None,
+        ),
+        MalformedKind::Empty { what } => {
+            let (article, code) = if what == "array" {
+                ("an", "empty_array")
+            } else {
+                ("a", "empty_string")
+            };
+            (
+                400,
+                format!(
+                    "Invalid '{path}': empty {what}. Expected {article} {what} with minimum \
+                     length 1, but got an empty {what} instead."
+                ),
+                param,
+                Some(code),
+            )
+        }
+        MalformedKind::DuplicateItem { id } => (
+            400,
+            format!(
+                "Duplicate item found with id {id}. Remove duplicate items from your input and \
+                 try again."
+            ),
             param,
             None,
         ),

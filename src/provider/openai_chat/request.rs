@@ -202,6 +202,7 @@ pub(super) fn decode_tool_call(value: &Value, path: &str) -> Result<ToolCall, Ma
         id: id.to_owned(),
         name: required_str(function, "name", &function_path)?.to_owned(),
         arguments: required_str(function, "arguments", &function_path)?.to_owned(),
+        item_id: None,
     })
 }
 

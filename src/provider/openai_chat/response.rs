@@ -104,6 +104,7 @@ pub fn decode_response_json(body: &str) -> Result<AssistantTurn, ResponseError> 
             id,
             name,
             arguments,
+            item_id: None,
         }));
     }
     Ok(AssistantTurn {

@@ -115,6 +115,7 @@ impl Accumulator {
             id,
             name: String::new(),
             arguments: String::new(),
+            item_id: None,
         });
         let position = self.calls.len() - 1;
         self.open.insert(index, position);

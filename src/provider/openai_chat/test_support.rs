@@ -14,6 +14,7 @@ pub(super) fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
         id: id.to_owned(),
         name: name.to_owned(),
         arguments: arguments.to_owned(),
+        item_id: None,
     }
 }
 

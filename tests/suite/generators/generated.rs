@@ -24,6 +24,7 @@ use tooltape::provider::Provider;
 
 use super::anthropic::Anthropic;
 use super::openai_chat::OpenAiChat;
+use super::openai_responses::OpenAiResponses;
 use super::spec::{ArgStyle, ResultSpec, Spec, StreamSpec, any_cassette, config};
 use super::text::write_json;
 
@@ -41,6 +42,11 @@ pub trait Writer: Sync {
 
     /// Whether the provider's turns carry the drawn thinking blocks.
     fn thinking(&self) -> bool;
+
+    /// The type of a text part in a result (`text`; OpenAI Responses: `input_text`).
+    fn text_part(&self) -> &'static str {
+        "text"
+    }
 
     /// The JSON of request `k` of `generated` (carrying the `k` previous turns).
     fn request(&self, generated: &Generated, k: usize) -> Value;
@@ -60,7 +66,7 @@ pub trait Writer: Sync {
 }
 
 /// Every provider's writer. [`any_cassette`] draws from them in this order.
-pub static WRITERS: &[&dyn Writer] = &[&OpenAiChat, &Anthropic];
+pub static WRITERS: &[&dyn Writer] = &[&OpenAiChat, &Anthropic, &OpenAiResponses];
 
 /// The writer of `provider`.
 ///
@@ -189,10 +195,10 @@ impl Generated {
                                     ResultSpec::Parts(parts) => {
                                         let mut parts: Vec<Value> = parts
                                             .iter()
-                                            .map(|p| json!({"type": "text", "text": p}))
+                                            .map(|p| json!({"type": wire.text_part(), "text": p}))
                                             .collect();
                                         parts.push(
-                                            json!({"type": "text", "text": format!(" ({})", call.id)}),
+                                            json!({"type": wire.text_part(), "text": format!(" ({})", call.id)}),
                                         );
                                         Value::Array(parts)
                                     }

@@ -403,6 +403,10 @@ impl Mutator for Anthropic {
             // OpenAI's shapes, which this wire does not have; `NotJson` is the driver's.
             UserBeforeResults | ArgumentsAsObject(_) | SystemBeforeResults | NoNullContent
             | NotJson => return None,
+            // OpenAI Responses' items.
+            AnswerByItemId(_) | EmptyCallId(_) | DuplicateItem(_) | UnknownContinuation => {
+                return None;
+            }
         };
         Some(expected)
     }

@@ -6,7 +6,7 @@
 //! - [`mutation`]: the mutation oracle's driver (the mistakes, the loop over bundled and
 //!   generated follow-ups, the exact rules and answers) and the list of providers' mutators.
 //!   Its doc says how to add a provider.
-//! - [`openai_chat`], [`anthropic`]: one mutator each, editing that provider's wire JSON, with
+//! - [`openai_chat`], [`anthropic`], [`openai_responses`]: one mutator each, editing that provider's wire JSON, with
 //!   the provider's error texts and the reproducers of bugs found on its wire.
 //! - [`messages`]: reads and edits shared by the wires with a `messages` array.
 //! - [`sessions`]: session rules on whole replayed conversations.
@@ -16,6 +16,7 @@ mod anthropic;
 mod messages;
 mod mutation;
 mod openai_chat;
+mod openai_responses;
 mod positive;
 mod rules;
 mod sessions;

@@ -24,6 +24,7 @@ use tooltape::server::{Entry, Replay, RequestMeta};
 
 use super::anthropic::Anthropic;
 use super::openai_chat::OpenAiChat;
+use super::openai_responses::OpenAiResponses;
 use crate::generators::{any_cassette, config};
 use crate::support::{fixture_files, load_path};
 
@@ -50,7 +51,7 @@ pub trait Mutator: Sync {
 }
 
 /// Every provider's mutations.
-pub static MUTATORS: &[&dyn Mutator] = &[&OpenAiChat, &Anthropic];
+pub static MUTATORS: &[&dyn Mutator] = &[&OpenAiChat, &Anthropic, &OpenAiResponses];
 
 /// The mutator of `provider`.
 ///
@@ -288,6 +289,10 @@ pub enum Mutation {
     NoNullContent,
     ResultAsParts(usize),
     ParallelOff,
+    AnswerByItemId(usize),
+    EmptyCallId(usize),
+    DuplicateItem(usize),
+    UnknownContinuation,
 }
 
 impl Mutation {
@@ -327,6 +332,10 @@ impl Mutation {
             NoNullContent,
             ResultAsParts(p[0]),
             ParallelOff,
+            AnswerByItemId(p[1]),
+            EmptyCallId(p[2]),
+            DuplicateItem(p[0]),
+            UnknownContinuation,
         ]
     }
 }

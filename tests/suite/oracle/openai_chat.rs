@@ -357,6 +357,10 @@ impl Mutator for OpenAiChat {
             SplitResults(_) | TextBeforeResults | DropIsError(_) | NoVersionHeader | NotJson => {
                 return None;
             }
+            // OpenAI Responses' items.
+            AnswerByItemId(_) | EmptyCallId(_) | DuplicateItem(_) | UnknownContinuation => {
+                return None;
+            }
         };
         Some(expected)
     }

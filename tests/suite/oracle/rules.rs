@@ -141,7 +141,7 @@ fn rule_example(id: &str) -> (Arc<Cassette>, Vec<Finding>) {
             Vec::new(),
             &[],
             vec![UnsupportedRoute {
-                route: "POST /v1/responses".into(),
+                route: "POST /v1/embeddings".into(),
                 advice: "tooltape serves POST /v1/chat/completions below `http://127.0.0.1:8089`"
                     .into(),
             }],

@@ -119,12 +119,20 @@ fn unsupported_scenario(rel: &str, path: &str) -> (Vec<Finding>, u16, String) {
 
 #[test]
 fn an_unsupported_route_gets_a_json_404_in_the_providers_shape_naming_the_base_url() {
-    let (findings, status, body) = unsupported_scenario(PARALLEL2, "/v1/responses");
+    let (findings, status, body) = unsupported_scenario(PARALLEL2, "/v1/embeddings");
     assert_eq!(status, 404);
     let error: serde_json::Value = serde_json::from_str(&body).unwrap();
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("POST /v1/chat/completions"), "{message}");
     assert!(message.contains("http://127.0.0.1:9/s/s/v1"), "{message}");
+    assert_eq!(rules_of_findings(&findings), set(["TT016"]));
+
+    let (findings, status, body) = unsupported_scenario(PARALLEL2, "/responses");
+    assert_eq!(status, 404);
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("POST /v1/responses"), "{message}");
+    assert!(message.contains("`http://127.0.0.1:9/s/s/v1`"), "{message}");
     assert_eq!(rules_of_findings(&findings), set(["TT016"]));
 
     let (findings, status, body) = unsupported_scenario(
@@ -155,7 +163,7 @@ pub fn session_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'static
     vec![
         (
             "posts to an API tooltape does not serve",
-            unsupported_scenario(PARALLEL2, "/v1/responses").0,
+            unsupported_scenario(PARALLEL2, "/v1/embeddings").0,
             set(["TT016"]),
         ),
         (
