@@ -17,7 +17,7 @@ use thiserror::Error;
 use tokio::time::Instant;
 
 use crate::cassette::Cassette;
-use crate::provider::{Codec, ResponseError, sse};
+use crate::provider::{ResponseError, sse};
 use crate::span::Span;
 use crate::transcript::{AssistantTurn, ToolCall, ToolResult};
 
@@ -199,7 +199,8 @@ impl ReferenceLoop {
         let mut turns = Vec::new();
         for turn in 0..self.max_turns {
             let body = codec.with_history(template, messages.clone());
-            let answer = self.ask(codec, turn + 1, &body).await?;
+            let mut answer = self.ask(cassette, turn + 1, &body).await?;
+            answer.number_calls(turn + 1);
             let calls: Vec<ToolCall> = answer.tool_calls().cloned().collect();
             if calls.is_empty() {
                 return Ok(LoopOutcome {
@@ -210,7 +211,7 @@ impl ReferenceLoop {
             }
             let (results, spans) = self.execute(turn, &calls, tools, &sequential, clock).await;
             messages.push(codec.encode_assistant(&answer));
-            messages.extend(codec.encode_results(&results));
+            messages.extend(codec.encode_answers(&calls, &results));
             turns.push(LoopTurn {
                 index: turn + 1,
                 calls,
@@ -223,14 +224,15 @@ impl ReferenceLoop {
 
     async fn ask(
         &self,
-        codec: &dyn Codec,
+        cassette: &Cassette,
         turn: usize,
         body: &Value,
     ) -> Result<AssistantTurn, LoopError> {
+        let codec = cassette.provider().codec();
         let url = format!(
             "{}{}",
             self.base_url.trim_end_matches('/'),
-            codec.facts().endpoint
+            codec.request_path(&cassette.model(), cassette.streaming())
         );
         let mut req = self.client.post(url).json(body);
         for (name, value) in codec.client_headers() {

@@ -162,6 +162,10 @@ pub struct Interaction {
 pub struct RecordedRequest {
     /// The JSON body.
     pub body: Value,
+    /// The path (and query) it was sent to, kept when the path says what the body does not
+    /// (Gemini: the model and whether to stream, `/v1beta/models/M:streamGenerateContent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Made by hand (e.g. the follow-up of a recording that has only the response).
     #[serde(default, skip_serializing_if = "is_false")]
     pub synthetic: bool,

@@ -145,8 +145,18 @@ impl Cassette {
                     status,
                 });
             }
+            let route = interaction
+                .request
+                .path
+                .as_deref()
+                .and_then(|p| {
+                    let (path, query) = p.split_once('?').map_or((p, None), |(a, b)| (a, Some(b)));
+                    provider.codec().route("POST", path, query)
+                })
+                .unwrap_or_default();
             let request = provider
-                .decode_request(&interaction.request.body)
+                .codec()
+                .decode_request(&route, &interaction.request.body)
                 .map_err(|error| CassetteErrorKind::Request {
                     interaction: i,
                     provider,
@@ -159,11 +169,13 @@ impl Cassette {
                         provider.decode_response_sse(&sse::parse_frames(frames))
                     }
                 };
-                Some(decoded.map_err(|error| CassetteErrorKind::Response {
+                let mut turn = decoded.map_err(|error| CassetteErrorKind::Response {
                     interaction: i,
                     provider,
                     error,
-                })?)
+                })?;
+                turn.number_calls(i + 1);
+                Some(turn)
             } else {
                 None
             };

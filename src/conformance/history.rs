@@ -4,8 +4,8 @@
 use super::context::{RequestContext, SessionContext};
 use super::finding::{Finding, Severity};
 use super::rule::{Rule, RuleInfo};
-use crate::provider::Rejection;
-use crate::transcript::Role;
+use crate::provider::{Malformed, MalformedKind, Rejection};
+use crate::transcript::{AssistantTurn, Block, Message, Role};
 
 /// TT006.
 pub struct AlteredAssistantTurn;
@@ -85,12 +85,15 @@ impl Rule for AlteredAssistantTurn {
                     }
                 }
             }
-            for thinking in served.thinking() {
+            for (b, block) in served.blocks.iter().enumerate() {
+                let Block::Thinking(thinking) = block else {
+                    continue;
+                };
                 if !echoed
                     .iter()
                     .any(|&m| messages[m].thinking().any(|e| e == thinking))
                 {
-                    out.push(TT006.finding(
+                    let mut f = TT006.finding(
                         turn,
                         format!(
                             "a `{}` block of turn {} was dropped or edited in assistant message {}",
@@ -99,11 +102,45 @@ impl Rule for AlteredAssistantTurn {
                             at(&echoed)
                         ),
                         hint,
-                    ));
+                    );
+                    if let Some(text) = cx.facts().texts.missing_signature
+                        && let Some((name, m)) = signature_lost(served, b, &echoed, messages)
+                    {
+                        f.rejection = Some(Rejection::Malformed(Malformed::new(
+                            "",
+                            MalformedKind::Invalid {
+                                detail: text(name, m),
+                            },
+                        )));
+                    }
+                    out.push(f);
                 }
             }
         }
     }
+}
+
+/// The call whose signature (served block `b`, right before the call) the echo lost, with the
+/// assistant message that echoes the call without any signature before it: `None` when the
+/// signature signs no call, or the echoed call still carries one (edited, not lost).
+fn signature_lost<'m>(
+    served: &AssistantTurn,
+    b: usize,
+    echoed: &[usize],
+    messages: &'m [Message],
+) -> Option<(&'m str, usize)> {
+    let Some(Block::ToolCall(call)) = served.blocks.get(b + 1) else {
+        return None;
+    };
+    echoed.iter().find_map(|&m| {
+        let blocks = &messages[m].blocks;
+        let (at, c) = blocks.iter().enumerate().find_map(|(i, x)| match x {
+            Block::ToolCall(c) if c.id == call.id => Some((i, c)),
+            _ => None,
+        })?;
+        let signed = at > 0 && matches!(blocks[at - 1], Block::Thinking(_));
+        (!signed).then_some((c.name.as_str(), m))
+    })
 }
 
 /// TT011.

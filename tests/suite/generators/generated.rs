@@ -268,6 +268,7 @@ impl Generated {
             .map(|k| Interaction {
                 request: RecordedRequest {
                     body: generated.request(k),
+                    path: None,
                     synthetic: false,
                 },
                 response: RecordedResponse {
