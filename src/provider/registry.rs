@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::codec::{Codec, DecodedRequest, Route};
 use super::rejection::{ErrorReply, Rejection};
 use super::sse::Event;
-use super::{Malformed, ResponseError, anthropic, openai_chat};
+use super::{Malformed, ResponseError, anthropic, gemini, openai_chat};
 use crate::transcript::{AssistantTurn, Message, ToolResult};
 
 /// A wire format: the cassette's serde and schema id for its codec.
@@ -32,11 +32,14 @@ pub enum Provider {
     /// Anthropic Messages, `POST /v1/messages`.
     #[serde(rename = "anthropic")]
     Anthropic,
+    /// Google Gemini, `POST /v1beta/models/{model}:generateContent`.
+    #[serde(rename = "gemini")]
+    Gemini,
 }
 
 impl Provider {
     /// Every provider, in display order.
-    pub const ALL: [Provider; 2] = [Provider::OpenAiChat, Provider::Anthropic];
+    pub const ALL: [Provider; 3] = [Provider::OpenAiChat, Provider::Anthropic, Provider::Gemini];
 
     /// The provider's codec.
     #[must_use]
@@ -44,6 +47,7 @@ impl Provider {
         match self {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
             Provider::Anthropic => &anthropic::Anthropic,
+            Provider::Gemini => &gemini::Gemini,
         }
     }
 

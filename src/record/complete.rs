@@ -182,8 +182,9 @@ mod tests {
     fn every_provider_answers_each_call_once_in_the_follow_up() {
         for provider in Provider::ALL {
             let codec = provider.codec();
-            let minimal: Value = serde_json::from_str(codec.facts().minimal_request).unwrap();
-            let opening = codec.with_history(&minimal, Vec::new());
+            let opening = codec
+                .opening_request(r#"{"model": "m"}"#, "go", &tools_called(&turn()), false)
+                .unwrap_or_else(|| panic!("{provider}: no opening request"));
             let body = follow_up(provider, &opening, &turn());
             let decoded = codec
                 .decode_request(&crate::provider::Route::default(), &body)
