@@ -89,7 +89,9 @@ fn route(exchange: &Exchange) -> Option<(Provider, Route, String)> {
     let tails = std::iter::once(0).chain(path.match_indices('/').skip(1).map(|(i, _)| i));
     for start in tails {
         if let Some((p, r)) = Provider::route(method, &path[start..], query) {
-            return Some((p, r, path.to_owned()));
+            let sse = query.is_some_and(|q| q.split('&').any(|kv| kv == "alt=sse"));
+            let kept = format!("{}{}", &path[start..], if sse { "?alt=sse" } else { "" });
+            return Some((p, r, kept));
         }
     }
     None
