@@ -10,7 +10,7 @@ pub(super) const THOUGHT_SIGNATURE: &str = "thought_signature";
 /// (`usageMetadata`, `modelVersion`, `responseId`, `promptFeedback`) are not needed to decode.
 #[derive(Deserialize)]
 pub(super) struct WireResponse {
-    #[serde(default)]
+    /// Required, so that another provider's body is not taken for an empty Gemini turn.
     pub(super) candidates: Vec<WireCandidate>,
 }
 
