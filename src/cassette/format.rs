@@ -171,6 +171,21 @@ pub struct RecordedRequest {
     pub synthetic: bool,
 }
 
+impl RecordedRequest {
+    /// What its recorded path says about it (the model, the mode), as `provider` routes it;
+    /// the default route when no path was kept.
+    #[must_use]
+    pub fn route(&self, provider: Provider) -> crate::provider::Route {
+        self.path
+            .as_deref()
+            .and_then(|p| {
+                let (path, query) = p.split_once('?').map_or((p, None), |(a, b)| (a, Some(b)));
+                provider.codec().route("POST", path, query)
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// A recorded response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -145,15 +145,7 @@ impl Cassette {
                     status,
                 });
             }
-            let route = interaction
-                .request
-                .path
-                .as_deref()
-                .and_then(|p| {
-                    let (path, query) = p.split_once('?').map_or((p, None), |(a, b)| (a, Some(b)));
-                    provider.codec().route("POST", path, query)
-                })
-                .unwrap_or_default();
+            let route = interaction.request.route(provider);
             let request = provider
                 .codec()
                 .decode_request(&route, &interaction.request.body)

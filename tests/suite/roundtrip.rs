@@ -245,7 +245,7 @@ fn every_bundled_turn_survives_re_encoding_in_the_other_mode_and_back() {
             };
             let request = &cassette.file.interactions[k].request.body;
             let name = format!("{} turn {k}", cassette.name());
-            let (other, back) = match &turn.response.body {
+            let (mut other, mut back) = match &turn.response.body {
                 ResponseBody::Json { text } => {
                     let frames = codec.json_to_sse(text, request).expect(&name);
                     let streamed = codec
@@ -264,6 +264,8 @@ fn every_bundled_turn_survives_re_encoding_in_the_other_mode_and_back() {
                     (body, streamed)
                 }
             };
+            other.number_calls(k + 1);
+            back.number_calls(k + 1);
             assert!(
                 other.same_as(original),
                 "{name}: {other:#?}\nvs {original:#?}"

@@ -375,7 +375,15 @@ pub fn judge_findings(
 ) -> (Vec<Finding>, u16, Vec<u8>) {
     let replay = Replay::new();
     replay.add_session("s", cassette.clone());
-    let reply = replay.handle_model(Some("s"), cassette.provider(), meta, body);
+    let reply = replay.handle_model_routed(
+        Some("s"),
+        cassette.provider(),
+        &cassette.file.interactions[0]
+            .request
+            .route(cassette.provider()),
+        meta,
+        body,
+    );
     let findings = replay
         .journal()
         .session("s")
