@@ -151,7 +151,8 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
                     turn: assistant_turn,
                     id: id.to_owned(),
                     in_place: placed
-                        || (placement != ResultPlacement::OwnMessages && owner.is_some()),
+                        || (placement == ResultPlacement::LeadingBlocksOfNextUserMessage
+                            && owner.is_some()),
                 });
             }
         }

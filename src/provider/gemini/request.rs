@@ -34,7 +34,8 @@ struct Slot {
     wire_id: Option<String>,
     name: String,
     id: String,
-    answered: bool,
+    /// When it was answered: the number of responses paired before it.
+    answered: Option<usize>,
 }
 
 /// Decodes a request body; the route gives the model and the mode.
@@ -133,7 +134,7 @@ pub fn decode_request(route: &Route, body: &Value) -> Result<DecodedRequest, Mal
                         wire_id,
                         name: name.to_owned(),
                         id,
-                        answered: false,
+                        answered: None,
                     });
                 } else {
                     blocks.push(other_part(part, &at)?);
@@ -191,32 +192,44 @@ pub fn decode_request(route: &Route, body: &Value) -> Result<DecodedRequest, Mal
 }
 
 /// The id of the call a `functionResponse` answers (see the module docs); `adjacent`: the
-/// content before is the last turn's `model` content with calls.
+/// content before is the last turn's `model` content with calls. A response too many of a
+/// called tool repeats the id of the call of that name answered last (the one it most likely
+/// repeats), so that it reads as the duplicate it is.
 fn pair(turns: &mut [Vec<Slot>], adjacent: bool, wire_id: Option<&str>, name: &str) -> String {
     let Some(slots) = turns.iter_mut().rev().find(|t| !t.is_empty()) else {
         return name.to_owned();
+    };
+    let seq = slots.iter().filter(|s| s.answered.is_some()).count();
+    let mut take = |slot: &mut Slot| {
+        slot.answered.get_or_insert(seq);
+        slot.id.clone()
     };
     if adjacent {
         if let Some(id) = wire_id
             && let Some(slot) = slots.iter_mut().find(|s| s.wire_id.as_deref() == Some(id))
         {
-            slot.answered = true;
-            return slot.id.clone();
+            return take(slot);
         }
-        if let Some(slot) = slots.iter_mut().find(|s| !s.answered && s.name == name) {
-            slot.answered = true;
-            return slot.id.clone();
+        if let Some(slot) = slots
+            .iter_mut()
+            .find(|s| s.answered.is_none() && s.name == name)
+        {
+            return take(slot);
         }
-        if let Some(slot) = slots.iter().find(|s| s.name == name) {
+        if let Some(slot) = slots
+            .iter()
+            .filter(|s| s.name == name)
+            .max_by_key(|s| s.answered)
+        {
             return slot.id.clone();
         }
         return name.to_owned();
     }
-    match slots.iter_mut().find(|s| !s.answered && s.name == name) {
-        Some(slot) => {
-            slot.answered = true;
-            slot.id.clone()
-        }
+    match slots
+        .iter_mut()
+        .find(|s| s.answered.is_none() && s.name == name)
+    {
+        Some(slot) => take(slot),
         None => name.to_owned(),
     }
 }
@@ -336,7 +349,7 @@ mod tests {
         let decoded = decode_request(&Route::default(), &body).unwrap();
         assert_eq!(
             ids(&decoded).1,
-            ["turn1-call1", "turn1-call2", "turn1-call1", "weather"]
+            ["turn1-call1", "turn1-call2", "turn1-call2", "weather"]
         );
     }
 

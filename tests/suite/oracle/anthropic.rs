@@ -402,7 +402,7 @@ impl Mutator for Anthropic {
             })?,
             // OpenAI's shapes, which this wire does not have; `NotJson` is the driver's.
             UserBeforeResults | ArgumentsAsObject(_) | SystemBeforeResults | NoNullContent
-            | NotJson => return None,
+            | DropPrompt | NotJson => return None,
         };
         Some(expected)
     }

@@ -23,6 +23,7 @@ use tooltape::provider::Provider;
 use tooltape::server::{Entry, Replay, RequestMeta};
 
 use super::anthropic::Anthropic;
+use super::gemini::Gemini;
 use super::openai_chat::OpenAiChat;
 use crate::generators::{any_cassette, config};
 use crate::support::{fixture_files, load_path};
@@ -50,7 +51,7 @@ pub trait Mutator: Sync {
 }
 
 /// Every provider's mutations.
-pub static MUTATORS: &[&dyn Mutator] = &[&OpenAiChat, &Anthropic];
+pub static MUTATORS: &[&dyn Mutator] = &[&OpenAiChat, &Anthropic, &Gemini];
 
 /// The mutator of `provider`.
 ///
@@ -272,6 +273,7 @@ pub enum Mutation {
     DropThinking(usize),
     ArgumentsAsObject(usize),
     DropAssistant,
+    DropPrompt,
     ChangePrompt,
     AfterFinalAnswer,
     DropIsError(usize),
@@ -311,6 +313,7 @@ impl Mutation {
             DropThinking(p[0]),
             ArgumentsAsObject(p[1]),
             DropAssistant,
+            DropPrompt,
             ChangePrompt,
             AfterFinalAnswer,
             DropIsError(p[0]),

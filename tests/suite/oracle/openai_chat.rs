@@ -354,7 +354,8 @@ impl Mutator for OpenAiChat {
             }
             // Anthropic's shapes and headers, which this wire does not have; `NotJson` is the
             // driver's.
-            SplitResults(_) | TextBeforeResults | DropIsError(_) | NoVersionHeader | NotJson => {
+            SplitResults(_) | TextBeforeResults | DropIsError(_) | NoVersionHeader | DropPrompt
+            | NotJson => {
                 return None;
             }
         };
