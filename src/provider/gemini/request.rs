@@ -200,7 +200,7 @@ fn pair(turns: &mut [Vec<Slot>], adjacent: bool, wire_id: Option<&str>, name: &s
         return name.to_owned();
     };
     let seq = slots.iter().filter(|s| s.answered.is_some()).count();
-    let mut take = |slot: &mut Slot| {
+    let take = |slot: &mut Slot| {
         slot.answered.get_or_insert(seq);
         slot.id.clone()
     };
