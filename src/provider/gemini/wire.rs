@@ -70,10 +70,16 @@ pub(super) struct WirePartialArg {
     pub(super) number_value: Option<serde_json::Number>,
     #[serde(default, rename = "boolValue")]
     pub(super) bool_value: Option<bool>,
-    #[serde(default, rename = "nullValue")]
+    /// Present (`null`, protobuf's `NullValue`) or absent: `present` tells them apart.
+    #[serde(default, rename = "nullValue", deserialize_with = "present")]
     pub(super) null_value: Option<Value>,
     #[serde(default, rename = "willContinue")]
     pub(super) will_continue: Option<bool>,
+}
+
+/// `Some` for a field that is there, even when it is `null` (absent fields take the default).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// The key that says what kind of data a part holds (`inlineData`, `executableCode`, …):
