@@ -243,7 +243,7 @@ static TT009: RuleInfo = RuleInfo {
     id: "TT009",
     name: "result-mismatch",
     severity: Severity::Error,
-    summary: "the content sent for id X is what the tool endpoint returned for another call",
+    summary: "the content sent for id X is what the tool endpoint returned for another call (not one with the same tool and arguments)",
 };
 impl Rule for ResultMismatch {
     fn info(&self) -> &'static RuleInfo {
@@ -272,10 +272,15 @@ impl Rule for ResultMismatch {
                 if sent == *own {
                     continue;
                 }
-                let other = recorded
-                    .iter()
-                    .enumerate()
-                    .find(|(j, r)| j != i && r.as_deref() == Some(sent.as_str()));
+                // A call with the same tool and the same arguments is one the loop cannot tell
+                // apart from this one (without ids, neither can the tool endpoint): its output
+                // answers this call as well.
+                let other = recorded.iter().enumerate().find(|(j, r)| {
+                    j != i
+                        && r.as_deref() == Some(sent.as_str())
+                        && !(calls[*j].name == calls[*i].name
+                            && calls[*j].same_arguments(&calls[*i]))
+                });
                 if let Some((j, _)) = other {
                     out.push(TT009.finding(
                         Some(turn),

@@ -229,7 +229,7 @@ fn leaves(value: &Value, path: &str, cuts: &[usize], every: bool, out: &mut Vec<
             true
         }
         Value::Null => {
-            out.push(json!({"jsonPath": path, "nullValue": null}));
+            out.push(json!({"jsonPath": path, "nullValue": "NULL_VALUE"}));
             true
         }
     }

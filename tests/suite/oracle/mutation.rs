@@ -170,6 +170,8 @@ pub struct FollowUp {
     pub failing: Vec<bool>,
     /// Thinking blocks of every assistant message: (wire message, block).
     pub thinking: Vec<(usize, usize)>,
+    /// The calls as served (names and arguments), in call order.
+    pub served: Vec<tooltape::transcript::ToolCall>,
 }
 
 /// What a [`Mutator`] reads off a follow-up's last assistant turn.
@@ -224,11 +226,23 @@ impl FollowUp {
             texts,
             failing,
             thinking,
+            served: cassette.calls(k - 1).to_vec(),
         })
     }
 
     pub fn n(&self) -> usize {
         self.ids.len()
+    }
+
+    /// Whether sending call `j`'s output for call `i` is TT009: the outputs differ and the
+    /// calls do not have the same tool and arguments (calls a loop cannot tell apart answer
+    /// each other).
+    pub fn mismatch(&self, i: usize, j: usize) -> bool {
+        let same_call = match (self.served.get(i), self.served.get(j)) {
+            (Some(a), Some(b)) => a.name == b.name && a.same_arguments(b),
+            _ => false,
+        };
+        self.texts[i] != self.texts[j] && !same_call
     }
 
     /// TT001, or TT010 when a call of the turn fails (a missing result is then judged as a
