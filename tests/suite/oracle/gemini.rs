@@ -168,7 +168,7 @@ fn results_verdict(f: &FollowUp, body: &Value) -> (BTreeSet<&'static str>, bool)
             && f.texts
                 .iter()
                 .enumerate()
-                .any(|(j, t)| j != call && t == text)
+                .any(|(j, t)| j != call && t == text && f.mismatch(call, j))
         {
             rules.insert("TT009");
         }
