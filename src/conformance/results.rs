@@ -132,7 +132,7 @@ static TT004: RuleInfo = RuleInfo {
     id: "TT004",
     name: "misplaced-tool-result",
     severity: Severity::Error,
-    summary: "results are not where the provider requires them (OpenAI chat: the run of `tool` messages right after the assistant message; Anthropic: the next user message, before any text)",
+    summary: "results are not where the provider requires them (OpenAI chat: the run of `tool` messages right after the assistant message; Anthropic: the next user message, before any text; Gemini: the one user content right after the model content)",
 };
 impl Rule for MisplacedToolResult {
     fn info(&self) -> &'static RuleInfo {
