@@ -5,7 +5,7 @@ use super::context::{Answer, RequestContext, SessionContext, TurnAnswers};
 use super::finding::{Finding, Severity};
 use super::pairing::Issue;
 use super::rule::{Rule, RuleInfo};
-use crate::provider::{Rejection, ResultPlacement};
+use crate::provider::{Pairing, Rejection, ResultPlacement};
 
 /// TT001.
 pub struct MissingToolResult;
@@ -59,12 +59,20 @@ impl Rule for UnknownToolResult {
                 in_place,
             } = issue
             {
+                let hint = match cx.facts().pairing {
+                    Pairing::ById => {
+                        "pair each result with the id of the call it answers (take the id from the call, never invent or reuse one), and keep the assistant message with the calls right before the results"
+                    }
+                    Pairing::ByOrderAndName => {
+                        "answer each call with a result named after its tool, in call order (with the call's id where it has one), and keep the assistant message with the calls right before the results"
+                    }
+                };
                 let mut f = TT002.finding(
                     (*turn > 0).then_some(*turn),
                     format!(
                         "the result in message {message} names `{id}`, which no call of the previous assistant turn has"
                     ),
-                    "pair each result with the id of the call it answers (take the id from the call, never invent or reuse one), and keep the assistant message with the calls right before the results",
+                    hint,
                 );
                 f.rejection = Some(if *in_place {
                     Rejection::UnknownResult {
