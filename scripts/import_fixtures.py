@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 PLAN = REPO / "scripts" / "fixture-plan.json"
 DEFAULT_RECORDINGS = REPO.parent / "shared" / "reference" / "recordings"
-PROVIDERS = ("openai-chat", "anthropic", "openai-responses")
+PROVIDERS = ("openai-chat", "anthropic", "openai-responses", "gemini")
 
 
 def read_provenance(recordings: Path) -> dict[str, dict[str, str]]:
@@ -128,7 +128,8 @@ def write_provenance(cassettes: list[tuple[Path, dict]], nonconformant: list[tup
         "",
         "Recorded responses are verbatim unless a cassette's notes say otherwise (SSE bodies are split into",
         "frames at each blank line; the frames concatenate to the recorded body byte for byte). Request",
-        "bodies are kept as JSON values. Headers and URLs are not stored.",
+        "bodies are kept as JSON values. Headers are not stored, nor URLs, except the request path of a",
+        "provider whose path says what the body does not (Gemini: the model, and `?alt=sse` for a stream).",
         "",
         "## Licences and notices",
         "",

@@ -273,5 +273,41 @@ write("TT012-responses-unknown-previous-response", RS, "TT012",
       "A stateful follow-up names a response the cassette never served.",
       r, {"status": 400, "body": oa_err("Previous response with id 'resp_0000tooltape0unknown' not found.",
                                         "previous_response_id", "previous_response_not_found")})
+# Gemini (protocol notes §D, §F4; API_ERRORS.md #12-#14): calls carry no ids, responses pair by
+# order and name, and the errors name no position except the lost signature's.
+GM = "gemini/fantasy-2.5-flash-parallel2-followup.json"
+
+
+def gm_err(message):
+    return {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
+
+
+r = req(GM, 1); del r["contents"][2]["parts"][1]
+write("TT001-gemini-second-response-missing", GM, "TT001",
+      "Only the first of the two calls gets a functionResponse.",
+      r, {"status": 400, "body": gm_err("Please ensure that the number of function response parts is equal to the "
+                                        "number of function call parts of the function call turn.")})
+
+r = req(GM, 1); del r["contents"][1]
+write("TT002-gemini-model-turn-dropped", GM, "TT002",
+      "The model content with the calls is left out; the function responses follow the user's prompt.",
+      r, {"status": 400, "body": gm_err("Please ensure that function response turn comes immediately after a "
+                                        "function call turn.")})
+
+r = req(GM, 1); del r["contents"][0]
+write("TT011-gemini-call-turn-first", GM, "TT011",
+      "The user's prompt is left out, so the history opens with the model's function call turn.",
+      r, {"status": 400, "body": gm_err("Please ensure that function call turn comes immediately after a user turn "
+                                        "or after a function response turn.")})
+
+r = req(GM, 1); del r["contents"][1]["parts"][0]["thoughtSignature"]
+write("TT006-gemini-thought-signature-dropped", GM, "TT006",
+      "The model content is echoed without the thoughtSignature the first call part was served with (Gemini 3 "
+      "refuses it; tooltape refuses it for every model). `position 2`: the model content is contents[1].",
+      r, {"status": 400, "body": gm_err(
+          "Function call is missing a thought_signature in functionCall parts. This is required for tools to work "
+          "correctly, and missing thought_signature may lead to degraded model performance. Additional data, "
+          "function call `default_api:add` , position 2. Please refer to "
+          "https://ai.google.dev/gemini-api/docs/thought-signatures for more details.")})
 
 print("wrote", len(list(OUT.glob("*.json"))), "files")

@@ -48,7 +48,7 @@ class Turn:
 class CassetteInfo:
     path: Path
     name: str
-    provider: str  # "openai-chat" | "anthropic" | "openai-responses"
+    provider: str  # "openai-chat" | "anthropic" | "openai-responses" | "gemini"
     streamed: bool
     turns: list[Turn]
     failing_tools: bool
@@ -58,6 +58,7 @@ class CassetteInfo:
     expect_concurrency: bool
     single_prompt: bool  # the first request has one user message: TOOLTAPE_PROMPT is all of it
     reasoning: bool = False  # a response carries OpenAI Responses reasoning items
+    signed_calls: bool = False  # Gemini: a call was served with a thoughtSignature
 
     @property
     def max_calls(self) -> int:
@@ -84,6 +85,25 @@ def _sse_data(frames: list[str]):
                         yield json.loads(data)
                     except ValueError:
                         pass
+
+
+def _gemini_call_ids(k: int, body: dict) -> list[str]:
+    """Gemini calls carry no ids: tooltape names call i of model turn k `turn{k}-call{i}`. A
+    stream's calls are its whole `functionCall` parts and the ones it opens with a `name`."""
+    if body["type"] == "json":
+        try:
+            chunks = [json.loads(body["text"])]
+        except ValueError:
+            return []
+    else:
+        chunks = list(_sse_data(body["frames"]))
+    n = 0
+    for chunk in chunks:
+        for cand in (chunk.get("candidates") or [])[:1]:
+            for part in (cand.get("content") or {}).get("parts") or []:
+                if (part.get("functionCall") or {}).get("name"):
+                    n += 1
+    return [f"turn{k}-call{i}" for i in range(1, n + 1)]
 
 
 def _call_ids(provider: str, body: dict) -> list[str]:
@@ -133,6 +153,13 @@ def _results(provider: str, request: dict) -> dict[str, str]:
         for item in items if isinstance(items, list) else []:
             if item.get("type") == "function_call_output":
                 out[item.get("call_id", "")] = _text_of(item.get("output"))
+    if provider == "gemini":
+        contents = request.get("contents") or []
+        k = sum(c.get("role") == "model" for c in contents)
+        if contents and k:
+            responses = [p["functionResponse"] for p in contents[-1].get("parts") or [] if "functionResponse" in p]
+            for i, r in enumerate(responses, 1):
+                out[f"turn{k}-call{i}"] = json.dumps(r.get("response"), sort_keys=True)
         return out
     for message in request.get("messages") or []:
         if provider == "anthropic":
@@ -173,7 +200,10 @@ def load_cassette(path: Path) -> CassetteInfo | None:
     interactions = doc["interactions"]
     turns = []
     for k, inter in enumerate(interactions):
-        ids = _call_ids(provider, inter["response"]["body"])
+        if provider == "gemini":
+            ids = _gemini_call_ids(k + 1, inter["response"]["body"])
+        else:
+            ids = _call_ids(provider, inter["response"]["body"])
         if not ids:
             continue
         results = {}
@@ -195,6 +225,13 @@ def load_cassette(path: Path) -> CassetteInfo | None:
         expect_concurrency=doc.get("expect_concurrency") is True,
         single_prompt=bool(interactions) and _user_messages(interactions[0]["request"]["body"]) == 1,
         reasoning=any(_has_reasoning(i["response"]["body"]) for i in interactions),
+        signed_calls=provider == "gemini" and any(
+            "thoughtSignature" in part and "functionCall" in part
+            for inter in interactions[1:]
+            for content in inter["request"]["body"].get("contents") or []
+            if content.get("role") == "model"
+            for part in content.get("parts") or []
+        ),
     )
 
 
@@ -291,6 +328,15 @@ EXAMPLES = [
     Example("bad_responses_omits_output", "openai-responses", "TT001",
             want=">= 2 calls in a turn", provokes=lambda c: c.max_calls >= 2,
             with_failing_tool="TT010"),
+    # Gemini on the official google-genai SDK, automatic function calling off.
+    Example("gemini_parallel", "gemini"),
+    Example("gemini_streaming", "gemini"),
+    Example("bad_gemini_first_call_only", "gemini", "TT001",
+            want=">= 2 calls in a turn", provokes=lambda c: c.max_calls >= 2,
+            with_failing_tool="TT010"),
+    Example("bad_gemini_rebuilt_calls", "gemini", "TT006",
+            want="a call served with a thoughtSignature",
+            provokes=lambda c: c.signed_calls),
     # Interleaved deltas: a shape of OpenAI-compatible servers, not of OpenAI's own streams.
     Example("responses_streaming", "openai-compatible", wire="openai-responses"),
     Example("bad_stream_by_id", "openai-compatible", "TT006", wire="openai-chat",

@@ -17,7 +17,7 @@ use thiserror::Error;
 use tokio::time::Instant;
 
 use crate::cassette::Cassette;
-use crate::provider::{Codec, ResponseError, sse};
+use crate::provider::{ResponseError, sse};
 use crate::span::Span;
 use crate::transcript::{AssistantTurn, ToolCall, ToolResult};
 
@@ -216,7 +216,8 @@ impl ReferenceLoop {
                 .filter(|_| self.stateful)
                 .and_then(|(id, items)| codec.continue_from(template, &id, items))
                 .unwrap_or_else(|| codec.with_history(template, messages.clone()));
-            let (answer, response_id) = self.ask(codec, turn + 1, &body).await?;
+            let (mut answer, response_id) = self.ask(cassette, turn + 1, &body).await?;
+            answer.number_calls(turn + 1);
             let calls: Vec<ToolCall> = answer.tool_calls().cloned().collect();
             if calls.is_empty() {
                 return Ok(LoopOutcome {
@@ -227,7 +228,7 @@ impl ReferenceLoop {
             }
             let (results, spans) = self.execute(turn, &calls, tools, &sequential, clock).await;
             messages.push(codec.encode_assistant(&answer));
-            let encoded = codec.encode_results(&results);
+            let encoded = codec.encode_answers(&calls, &results);
             messages.extend(encoded.iter().cloned());
             previous = response_id.map(|id| (id, encoded));
             turns.push(LoopTurn {
@@ -242,14 +243,15 @@ impl ReferenceLoop {
 
     async fn ask(
         &self,
-        codec: &dyn Codec,
+        cassette: &Cassette,
         turn: usize,
         body: &Value,
     ) -> Result<(AssistantTurn, Option<String>), LoopError> {
+        let codec = cassette.provider().codec();
         let url = format!(
             "{}{}",
             self.base_url.trim_end_matches('/'),
-            codec.facts().endpoint
+            codec.request_path(&cassette.model(), cassette.streaming())
         );
         let mut req = self.client.post(url).json(body);
         for (name, value) in codec.client_headers() {

@@ -61,6 +61,29 @@ impl ToolCall {
     }
 }
 
+/// The id a call without one is known by: its position in the conversation, model turn `turn`
+/// (1-based: the `turn`-th assistant message) and call `index` (0-based) of that turn. Codecs of
+/// providers whose calls carry no ids ([`crate::provider::Pairing::ByOrderAndName`]) give
+/// these to the calls a request echoes; [`AssistantTurn::number_calls`] gives them to the calls
+/// of a served response, so both sides agree.
+#[must_use]
+pub fn positional_call_id(turn: usize, index: usize) -> String {
+    format!("turn{turn}-call{}", index + 1)
+}
+
+/// Whether `id` is a [`positional_call_id`] rather than an id the provider gave.
+#[must_use]
+pub fn is_positional_call_id(id: &str) -> bool {
+    id.strip_prefix("turn")
+        .and_then(|rest| rest.split_once("-call"))
+        .is_some_and(|(t, c)| {
+            !t.is_empty()
+                && !c.is_empty()
+                && t.bytes().all(|b| b.is_ascii_digit())
+                && c.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
 /// The answer to one tool call, as the loop sent it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolResult {
@@ -336,6 +359,20 @@ impl AssistantTurn {
     /// The thinking blocks, in order.
     pub fn thinking(&self) -> impl Iterator<Item = &Thinking> {
         thinking_of(&self.blocks)
+    }
+
+    /// Gives every call without an id (the provider gave none) its [`positional_call_id`] as
+    /// model turn `turn` (1-based); calls with ids keep them.
+    pub fn number_calls(&mut self, turn: usize) {
+        let mut index = 0;
+        for block in &mut self.blocks {
+            if let Block::ToolCall(call) = block {
+                if call.id.is_empty() {
+                    call.id = positional_call_id(turn, index);
+                }
+                index += 1;
+            }
+        }
     }
 
     /// Whether `other` says the same as this turn: the same blocks in the same order and the

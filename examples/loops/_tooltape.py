@@ -5,7 +5,9 @@ this environment (DESIGN §4):
 
 - `OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`: the official
   SDKs read these, so `openai.OpenAI()` and `anthropic.Anthropic()` talk to the replay server
-  without any change to the loop.
+  without any change to the loop. `GOOGLE_GEMINI_BASE_URL` (the session root: google-genai
+  appends `/v1beta/models/…`), `GEMINI_API_KEY` and `GOOGLE_API_KEY` do the same for
+  `genai.Client()`; the Gemini examples pass them as `http_options` and `api_key` explicitly.
 - `TOOLTAPE_PROMPT`: the first user message of the recorded conversation.
 - `TOOLTAPE_TOOLS_FILE`: a JSON file with the recorded `tools` array, in the provider's own
   shape; pass it as `tools=`.
@@ -209,3 +211,82 @@ def function_call_output(call_id: str, text: str) -> dict:
     """One `function_call_output` item: it names the call by its `call_id` (`call_…`), never by
     the item's own `id` (`fc_…`). Responses has no error flag: a failure is told in the text."""
     return {"type": "function_call_output", "call_id": call_id, "output": text}
+# --- Gemini (google-genai) ---------------------------------------------------------------------
+
+GEMINI_MODEL = "gemini-2.5-flash"
+
+
+def gemini_client():
+    """A google-genai client pointed at tooltape: `http_options.base_url` is the session root
+    (the SDK appends `/v1beta/models/MODEL:generateContent` itself)."""
+    from google import genai
+    from google.genai import types
+
+    return genai.Client(
+        api_key=env("GEMINI_API_KEY"),
+        http_options=types.HttpOptions(base_url=env("GOOGLE_GEMINI_BASE_URL")),
+    )
+
+
+def gemini_model() -> str:
+    return os.environ.get("TOOLTAPE_MODEL") or GEMINI_MODEL
+
+
+def gemini_config():
+    """The recorded tools (`functionDeclarations`), the recorded system instruction, and
+    automatic function calling off: the loop runs the calls itself."""
+    from google.genai import types
+
+    return types.GenerateContentConfig(
+        tools=tools(),
+        system_instruction=os.environ.get("TOOLTAPE_SYSTEM_PROMPT") or None,
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
+
+
+def gemini_contents() -> list:
+    """The contents the conversation opens with: the recorded first request's (a list of
+    content dicts, TOOLTAPE_MESSAGES_FILE), or the prompt as one user content."""
+    path = os.environ.get("TOOLTAPE_MESSAGES_FILE")
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            contents = json.load(f)
+        if contents:
+            return contents
+    return [{"role": "user", "parts": [{"text": prompt()}]}]
+
+
+def gemini_call_tool(call) -> dict:
+    """Runs one `FunctionCall` through the tool endpoint and returns the `response` object of
+    its `functionResponse`: the tool's JSON object as it is, other output as `{"result": …}`,
+    a failure as `{"error": …}` (a function response has no error flag). Gemini calls usually
+    carry no id: the endpoint then matches the call by name and arguments."""
+    arguments = json.dumps(call.args or {})
+    headers = {"content-type": "application/json"}
+    if call.id:
+        headers["tooltape-call-id"] = call.id
+    req = urllib.request.Request(tool_url(call.name), arguments.encode(), headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=TOOL_TIMEOUT_S) as resp:
+            text = resp.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return {"error": error_text(e.code, e.read().decode("utf-8", errors="replace"))}
+    except (TimeoutError, urllib.error.URLError) as e:
+        return {"error": f"tool `{call.name}` failed: {e}"}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text
+    return value if isinstance(value, dict) else {"result": value}
+
+
+def gemini_responses(calls, outputs) -> dict:
+    """The one user content that answers a turn: a `functionResponse` per call, in call
+    order, each named after its call (and with its id when the call had one)."""
+    from google.genai import types
+
+    parts = []
+    for call, output in zip(calls, outputs):
+        parts.append(types.Part(function_response=types.FunctionResponse(
+            id=call.id, name=call.name, response=output)))
+    return types.Content(role="user", parts=parts)

@@ -162,9 +162,28 @@ pub struct Interaction {
 pub struct RecordedRequest {
     /// The JSON body.
     pub body: Value,
+    /// The path (and query) it was sent to, kept when the path says what the body does not
+    /// (Gemini: the model and whether to stream, `/v1beta/models/M:streamGenerateContent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Made by hand (e.g. the follow-up of a recording that has only the response).
     #[serde(default, skip_serializing_if = "is_false")]
     pub synthetic: bool,
+}
+
+impl RecordedRequest {
+    /// What its recorded path says about it (the model, the mode), as `provider` routes it;
+    /// the default route when no path was kept.
+    #[must_use]
+    pub fn route(&self, provider: Provider) -> crate::provider::Route {
+        self.path
+            .as_deref()
+            .and_then(|p| {
+                let (path, query) = p.split_once('?').map_or((p, None), |(a, b)| (a, Some(b)));
+                provider.codec().route("POST", path, query)
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// A recorded response.

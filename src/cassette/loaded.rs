@@ -145,8 +145,10 @@ impl Cassette {
                     status,
                 });
             }
+            let route = interaction.request.route(provider);
             let request = provider
-                .decode_request(&interaction.request.body)
+                .codec()
+                .decode_request(&route, &interaction.request.body)
                 .map_err(|error| CassetteErrorKind::Request {
                     interaction: i,
                     provider,
@@ -160,11 +162,13 @@ impl Cassette {
                         provider.decode_response_sse(&sse::parse_frames(frames))
                     }
                 };
-                Some(decoded.map_err(|error| CassetteErrorKind::Response {
+                let mut turn = decoded.map_err(|error| CassetteErrorKind::Response {
                     interaction: i,
                     provider,
                     error,
-                })?)
+                })?;
+                turn.number_calls(i + 1);
+                Some(turn)
             } else {
                 None
             };

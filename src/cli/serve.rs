@@ -91,9 +91,10 @@ pub async fn execute(args: ServeArgs) -> Result<u8, Failure> {
     }
     if cassettes.len() == 1 {
         banner.push_str(&format!(
-            "The bare base URLs work too: OPENAI_BASE_URL={}, ANTHROPIC_BASE_URL={}\n",
+            "The bare base URLs work too: OPENAI_BASE_URL={}, ANTHROPIC_BASE_URL={}, GOOGLE_GEMINI_BASE_URL={}\n",
             server.openai_base_url(),
-            server.anthropic_base_url()
+            server.anthropic_base_url(),
+            server.url()
         ));
     }
     if !args.host.is_loopback() {

@@ -5,8 +5,8 @@ use super::context::{RequestContext, SessionContext};
 use super::finding::{Finding, Severity};
 use super::reasoning;
 use super::rule::{Rule, RuleInfo};
-use crate::provider::{Rejection, ResultPlacement};
-use crate::transcript::Role;
+use crate::provider::{Malformed, MalformedKind, Rejection, ResultPlacement};
+use crate::transcript::{AssistantTurn, Block, Message, Role};
 
 /// TT006.
 pub struct AlteredAssistantTurn;
@@ -87,7 +87,10 @@ impl Rule for AlteredAssistantTurn {
                     }
                 }
             }
-            for thinking in served.thinking() {
+            for (b, block) in served.blocks.iter().enumerate() {
+                let Block::Thinking(thinking) = block else {
+                    continue;
+                };
                 if !echoed
                     .iter()
                     .any(|&m| messages[m].thinking().any(|e| thinking.echoed_by(e)))
@@ -112,6 +115,15 @@ impl Rule for AlteredAssistantTurn {
                         f.severity = Severity::Warning;
                     } else if cx.facts().reasoning_travels_with_calls {
                         f.rejection = reasoning::missing(served, thinking, &echoed, messages);
+                    } else if let Some(text) = cx.facts().texts.missing_signature
+                        && let Some((name, m)) = signature_lost(served, b, &echoed, messages)
+                    {
+                        f.rejection = Some(Rejection::Malformed(Malformed::new(
+                            "",
+                            MalformedKind::Invalid {
+                                detail: text(name, m),
+                            },
+                        )));
                     }
                     out.push(f);
                 }
@@ -137,6 +149,29 @@ impl Rule for AlteredAssistantTurn {
             }
         }
     }
+}
+
+/// The call whose signature (served block `b`, right before the call) the echo lost, with the
+/// assistant message that echoes the call without any signature before it: `None` when the
+/// signature signs no call, or the echoed call still carries one (edited, not lost).
+fn signature_lost<'m>(
+    served: &AssistantTurn,
+    b: usize,
+    echoed: &[usize],
+    messages: &'m [Message],
+) -> Option<(&'m str, usize)> {
+    let Some(Block::ToolCall(call)) = served.blocks.get(b + 1) else {
+        return None;
+    };
+    echoed.iter().find_map(|&m| {
+        let blocks = &messages[m].blocks;
+        let (at, c) = blocks.iter().enumerate().find_map(|(i, x)| match x {
+            Block::ToolCall(c) if c.id == call.id => Some((i, c)),
+            _ => None,
+        })?;
+        let signed = at > 0 && matches!(blocks[at - 1], Block::Thinking(_));
+        (!signed).then_some((c.name.as_str(), m))
+    })
 }
 
 /// TT011.

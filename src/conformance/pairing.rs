@@ -3,8 +3,12 @@
 //! The analysis walks a request's conversation once and classifies every result and every call
 //! the way the provider reads them, by where it wants results ([`ResultPlacement`]): the run of
 //! result messages right after the assistant message (OpenAI Chat), or the result blocks at the
-//! start of the next (merged) user message (Anthropic). The pairing rules (TT001–TT004) read
-//! this classification.
+//! start of the next (merged) user message (Anthropic), or anywhere in the one user message
+//! right after it (Gemini). The pairing rules (TT001–TT004) read this classification. Which call
+//! a result answers is its id: a codec whose calls carry no ids
+//! ([`crate::provider::Pairing::ByOrderAndName`]) has already paired each result with a call
+//! of the assistant message before it and given it that call's positional id, so the
+//! classification is the same for every provider.
 //!
 //! Every lookup is a hash lookup, so a request with N results and calls is classified in time
 //! and memory linear in N, however many ids a hostile loop invents.
@@ -150,7 +154,8 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
                 let orphan = match placement {
                     ResultPlacement::OwnMessages => message.role == Role::Tool && !placed,
                     ResultPlacement::LeadingBlocksOfNextUserMessage
-                    | ResultPlacement::AnyLaterItem => owner.is_none() || !calls_it,
+                    | ResultPlacement::AnyLaterItem
+                    | ResultPlacement::AnywhereInNextUserMessage => owner.is_none() || !calls_it,
                 };
                 issues.push(Issue::Misplaced {
                     turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
@@ -237,6 +242,11 @@ fn zone(
                     }
                     positions.insert((a + 1, b));
                 }
+            }
+        }
+        ResultPlacement::AnywhereInNextUserMessage => {
+            if let Some(next) = messages.get(a + 1).filter(|m| m.role == Role::User) {
+                positions.extend(next.tool_results().map(|(b, _)| (a + 1, b)));
             }
         }
     }

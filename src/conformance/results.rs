@@ -5,7 +5,7 @@ use super::context::{Answer, RequestContext, SessionContext, TurnAnswers};
 use super::finding::{Finding, Severity};
 use super::pairing::Issue;
 use super::rule::{Rule, RuleInfo};
-use crate::provider::{Rejection, ResultPlacement};
+use crate::provider::{Pairing, Rejection, ResultPlacement};
 
 /// TT001.
 pub struct MissingToolResult;
@@ -59,12 +59,20 @@ impl Rule for UnknownToolResult {
                 in_place,
             } = issue
             {
+                let hint = match cx.facts().pairing {
+                    Pairing::ById => {
+                        "pair each result with the id of the call it answers (take the id from the call, never invent or reuse one), and keep the assistant message with the calls right before the results"
+                    }
+                    Pairing::ByOrderAndName => {
+                        "answer each call with a result named after its tool, in call order (with the call's id where it has one), and keep the assistant message with the calls right before the results"
+                    }
+                };
                 let mut f = TT002.finding(
                     (*turn > 0).then_some(*turn),
                     format!(
                         "the result in message {message} names `{id}`, which no call of the previous assistant turn has"
                     ),
-                    "pair each result with the id of the call it answers (take the id from the call, never invent or reuse one), and keep the assistant message with the calls right before the results",
+                    hint,
                 );
                 f.rejection = Some(if *in_place {
                     Rejection::UnknownResult {
@@ -132,7 +140,7 @@ static TT004: RuleInfo = RuleInfo {
     id: "TT004",
     name: "misplaced-tool-result",
     severity: Severity::Error,
-    summary: "results are not where the provider requires them (OpenAI chat: the run of `tool` messages right after the assistant message; Anthropic: the next user message, before any text)",
+    summary: "results are not where the provider requires them (OpenAI chat: the run of `tool` messages right after the assistant message; Anthropic: the next user message, before any text; Gemini: the one user content right after the model content)",
 };
 impl Rule for MisplacedToolResult {
     fn info(&self) -> &'static RuleInfo {
@@ -243,7 +251,7 @@ static TT009: RuleInfo = RuleInfo {
     id: "TT009",
     name: "result-mismatch",
     severity: Severity::Error,
-    summary: "the content sent for id X is what the tool endpoint returned for another call",
+    summary: "the content sent for id X is what the tool endpoint returned for another call (not one with the same tool and arguments)",
 };
 impl Rule for ResultMismatch {
     fn info(&self) -> &'static RuleInfo {
@@ -272,10 +280,15 @@ impl Rule for ResultMismatch {
                 if sent == *own {
                     continue;
                 }
-                let other = recorded
-                    .iter()
-                    .enumerate()
-                    .find(|(j, r)| j != i && r.as_deref() == Some(sent.as_str()));
+                // A call with the same tool and the same arguments is one the loop cannot tell
+                // apart from this one (without ids, neither can the tool endpoint): its output
+                // answers this call as well.
+                let other = recorded.iter().enumerate().find(|(j, r)| {
+                    j != i
+                        && r.as_deref() == Some(sent.as_str())
+                        && !(calls[*j].name == calls[*i].name
+                            && calls[*j].same_arguments(&calls[*i]))
+                });
                 if let Some((j, _)) = other {
                     out.push(TT009.finding(
                         Some(turn),

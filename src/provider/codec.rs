@@ -11,7 +11,9 @@ use super::registry::Provider;
 use super::rejection::{ErrorReply, Rejection};
 use super::sse::Event;
 use super::{Malformed, ResponseError};
-use crate::transcript::{AssistantTurn, Conversation, Message, ToolDefinition, ToolResult};
+use crate::transcript::{
+    AssistantTurn, Conversation, Message, ToolCall, ToolDefinition, ToolResult,
+};
 
 /// One provider's wire format: routes, headers, requests, responses and error bodies.
 ///
@@ -131,6 +133,21 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// history is a flat list of items (OpenAI Responses) returns the turn's items as a JSON
     /// array, which its [`Codec::with_history`] splices into the list.
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value;
+
+    /// The path below the server root a client posts a request for `model` to, streamed or
+    /// not: by default [`Facts::endpoint`] (the body says the rest).
+    fn request_path(&self, model: &str, stream: bool) -> String {
+        let _ = (model, stream);
+        self.facts().endpoint.to_owned()
+    }
+
+    /// The wire messages that answer `calls` with `results` (in the same order): by default
+    /// [`Codec::encode_results`]; a provider whose results name their call's tool reads it
+    /// from `calls`.
+    fn encode_answers(&self, calls: &[ToolCall], results: &[ToolResult]) -> Vec<Value> {
+        let _ = calls;
+        self.encode_results(results)
+    }
 
     /// The wire messages that carry one turn's results, in the container the provider
     /// requires.
@@ -252,6 +269,21 @@ impl RequestMeta {
         self
     }
 
+    /// These headers, and the query parameters with a non-empty value (`key=…`), each as a
+    /// name `?NAME`, for a provider that takes a credential in the query.
+    #[must_use = "returns the changed headers"]
+    pub fn with_query(mut self, query: Option<&str>) -> Self {
+        for pair in query.unwrap_or_default().split('&') {
+            if let Some((name, value)) = pair.split_once('=')
+                && !name.is_empty()
+                && !value.is_empty()
+            {
+                self.present.insert(format!("?{name}"));
+            }
+        }
+        self
+    }
+
     /// Whether the header `name` (lowercase) was sent.
     #[must_use]
     pub fn has(&self, name: &str) -> bool {
@@ -273,6 +305,9 @@ pub enum ResultPlacement {
     /// `call_id` over the whole input); one turn's calls may also be sent back interleaved
     /// with their results.
     AnyLaterItem,
+    /// Results are blocks of the one user message right after the assistant message, in any
+    /// position among its other blocks (Gemini: the function response turn).
+    AnywhereInNextUserMessage,
 }
 
 /// How results are paired with calls.
@@ -280,6 +315,11 @@ pub enum ResultPlacement {
 pub enum Pairing {
     /// Each result names the id of the call it answers.
     ById,
+    /// Calls need not carry ids: the codec gives each call its position in the conversation
+    /// ([`crate::transcript::positional_call_id`]) and pairs each result with a call of the
+    /// assistant message right before it, by the ids on both sides where the loop sent them,
+    /// else by name in call order (Gemini).
+    ByOrderAndName,
 }
 
 /// What the server, the rules, the reference loop and `check` need to know about a provider:
@@ -334,4 +374,8 @@ pub struct Texts {
     pub place_results: &'static str,
     /// The request setting that switches parallel calls off (TT017).
     pub parallel_off: &'static str,
+    /// The provider's refusal of an echoed call that lost the signature it was served with,
+    /// given the tool's name and the 0-based index of the assistant message (TT006); `None`
+    /// when the provider accepts such a turn.
+    pub missing_signature: Option<fn(&str, usize) -> String>,
 }

@@ -1,6 +1,6 @@
 //! Provider codecs: wire JSON in, transcript out, and the provider's own error bodies.
 //!
-//! Each provider is one folder (`openai_chat/`, `anthropic/`) with one implementation of
+//! Each provider is one folder (`openai_chat/`, `anthropic/`, `gemini/`) with one implementation of
 //! [`Codec`]; [`Provider`] is the cassette's id for it, and [`Provider::codec`] the one lookup.
 //! Only these modules know JSON field names and header names; everything else reads the
 //! [`Facts`] a codec states. Helpers every codec shares live here once: [`sse`] framing and
@@ -9,6 +9,7 @@
 pub mod anthropic;
 mod codec;
 mod errors;
+pub mod gemini;
 mod json;
 pub mod openai_chat;
 pub mod openai_responses;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::codec::{Codec, DecodedRequest, Route};
 use super::rejection::{ErrorReply, Rejection};
 use super::sse::Event;
-use super::{Malformed, ResponseError, anthropic, openai_chat, openai_responses};
+use super::{Malformed, ResponseError, anthropic, gemini, openai_chat, openai_responses};
 use crate::transcript::{AssistantTurn, Message, ToolResult};
 
 /// A wire format: the cassette's serde and schema id for its codec.
@@ -35,14 +35,18 @@ pub enum Provider {
     /// OpenAI Responses, `POST /v1/responses`.
     #[serde(rename = "openai-responses")]
     OpenAiResponses,
+    /// Google Gemini, `POST /v1beta/models/{model}:generateContent`.
+    #[serde(rename = "gemini")]
+    Gemini,
 }
 
 impl Provider {
     /// Every provider, in display order.
-    pub const ALL: [Provider; 3] = [
+    pub const ALL: [Provider; 4] = [
         Provider::OpenAiChat,
         Provider::Anthropic,
         Provider::OpenAiResponses,
+        Provider::Gemini,
     ];
 
     /// The provider's codec.
@@ -52,6 +56,7 @@ impl Provider {
             Provider::OpenAiChat => &openai_chat::OpenAiChat,
             Provider::Anthropic => &anthropic::Anthropic,
             Provider::OpenAiResponses => &openai_responses::OpenAiResponses,
+            Provider::Gemini => &gemini::Gemini,
         }
     }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cassette::{RecordedResponse, ResponseBody};
 use crate::provider::Provider;
-use crate::transcript::{AssistantTurn, ToolDefinition, ToolResult};
+use crate::transcript::{AssistantTurn, ToolCall, ToolDefinition, ToolResult};
 
 /// The user message of a synthetic first request.
 pub const PLACEHOLDER_PROMPT: &str =
@@ -108,7 +108,8 @@ pub fn follow_up(provider: Provider, request: &Value, turn: &AssistantTurn) -> V
         .collect();
     let mut history = codec.history(request);
     history.push(codec.encode_assistant(turn));
-    history.extend(codec.encode_results(&results));
+    let calls: Vec<ToolCall> = turn.tool_calls().cloned().collect();
+    history.extend(codec.encode_answers(&calls, &results));
     codec.with_history(request, history)
 }
 
@@ -183,8 +184,9 @@ mod tests {
     fn every_provider_answers_each_call_once_in_the_follow_up() {
         for provider in Provider::ALL {
             let codec = provider.codec();
-            let minimal: Value = serde_json::from_str(codec.facts().minimal_request).unwrap();
-            let opening = codec.with_history(&minimal, Vec::new());
+            let opening = codec
+                .opening_request(r#"{"model": "m"}"#, "go", &tools_called(&turn()), false)
+                .unwrap_or_else(|| panic!("{provider}: no opening request"));
             let body = follow_up(provider, &opening, &turn());
             let decoded = codec
                 .decode_request(&crate::provider::Route::default(), &body)
@@ -195,7 +197,14 @@ mod tests {
                 .iter()
                 .flat_map(|m| m.tool_results().map(|(_, r)| r.call_id.clone()))
                 .collect();
-            assert_eq!(ids, ["c1", "c2"], "{provider}");
+            let called: Vec<String> = decoded
+                .conversation
+                .messages
+                .iter()
+                .flat_map(|m| m.tool_calls().map(|c| c.id.clone()))
+                .collect();
+            assert_eq!(ids, called, "{provider}");
+            assert_eq!(ids.len(), 2, "{provider}");
             assert_eq!(decoded.conversation.assistant_turns(), 1, "{provider}");
         }
     }

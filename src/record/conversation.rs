@@ -26,6 +26,9 @@ pub struct Call {
     pub continues: bool,
     /// The call ids the request answers.
     pub answered: Vec<String>,
+    /// The path the request was sent to (with `?alt=sse`, no other query: a key may be in
+    /// it), when the route says what the body does not (the model, the mode).
+    pub path: Option<String>,
     /// The response as a cassette keeps it.
     pub response: RecordedResponse,
     /// The response, decoded.
@@ -86,7 +89,9 @@ fn route(exchange: &Exchange) -> Option<(Provider, Route, String)> {
     let tails = std::iter::once(0).chain(path.match_indices('/').skip(1).map(|(i, _)| i));
     for start in tails {
         if let Some((p, r)) = Provider::route(method, &path[start..], query) {
-            return Some((p, r, path.to_owned()));
+            let sse = query.is_some_and(|q| q.split('&').any(|kv| kv == "alt=sse"));
+            let kept = format!("{}{}", &path[start..], if sse { "?alt=sse" } else { "" });
+            return Some((p, r, kept));
         }
     }
     None
@@ -125,7 +130,11 @@ pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> 
         };
         let response = exchange.response_body(&mut storage);
         let request = exchange.request_json(&mut storage);
-        let (provider, route, request, response, turn) = match routed {
+        let path = routed
+            .as_ref()
+            .filter(|(_, r, _)| *r != Route::default())
+            .map(|(_, _, p)| p.clone());
+        let (provider, route, request, response, mut turn) = match routed {
             Some((provider, route, _)) => {
                 let request = request.map_err(|e| body_error(e.0))?;
                 let response = response.map_err(|e| body_error(e.0))?;
@@ -195,6 +204,7 @@ pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> 
             }
             None => (0, false, Vec::new()),
         };
+        turn.number_calls(assistant_turns + 1);
         out.calls.push(Call {
             at,
             provider,
@@ -202,6 +212,7 @@ pub fn provider_calls(exchanges: &[Exchange]) -> Result<Calls, ImportErrorKind> 
             assistant_turns,
             continues,
             answered,
+            path,
             response: RecordedResponse {
                 status: exchange.status,
                 body: response,

@@ -250,7 +250,11 @@ fn cassette(
             response.frame_delays_ms.clone_from(&t.frame_delays_ms);
         }
         interactions.push(Interaction {
-            request: RecordedRequest { body, synthetic },
+            request: RecordedRequest {
+                body,
+                path: call.path.clone(),
+                synthetic,
+            },
             response,
         });
     }
@@ -290,6 +294,7 @@ fn cassette(
         interactions.push(Interaction {
             request: RecordedRequest {
                 body: follow,
+                path: last.path.clone(),
                 synthetic: true,
             },
             response: answer,

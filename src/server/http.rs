@@ -317,7 +317,7 @@ async fn route(
     if let Some(name) = rest.strip_prefix("/tools/") {
         return tool(replay, activity, session.as_deref(), name.to_owned(), req).await;
     }
-    let Some((provider, _route)) = Provider::route(req.method().as_str(), rest, req.uri().query())
+    let Some((provider, route)) = Provider::route(req.method().as_str(), rest, req.uri().query())
         .or_else(|| Provider::route("POST", rest, req.uri().query()))
     else {
         let host = req
@@ -342,21 +342,27 @@ async fn route(
             "tooltape: model endpoints take POST\n",
         );
     }
-    let meta = RequestMeta::from_headers(req.headers());
+    let meta = RequestMeta::from_headers(req.headers()).with_query(req.uri().query());
     let body = match read_body(req, replay.limits().max_body).await {
         Ok(b) => b,
         Err(response) => return response,
     };
     let _busy = activity.busy();
     if body.len() <= INLINE_JUDGING {
-        return respond(replay.handle_model(session.as_deref(), provider, meta, &body));
+        return respond(replay.handle_model_routed(
+            session.as_deref(),
+            provider,
+            &route,
+            meta,
+            &body,
+        ));
     }
     let Ok(_permit) = shared.judging.clone().acquire_owned().await else {
         return text(StatusCode::SERVICE_UNAVAILABLE, "tooltape: shutting down\n");
     };
     let replay = replay.clone();
     let judged = tokio::task::spawn_blocking(move || {
-        replay.handle_model(session.as_deref(), provider, meta, &body)
+        replay.handle_model_routed(session.as_deref(), provider, &route, meta, &body)
     })
     .await;
     match judged {

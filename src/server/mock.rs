@@ -20,7 +20,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 use super::replay::{Replay, Reply};
 use crate::cassette::Cassette;
 use crate::conformance::Finding;
-use crate::provider::{Provider, RequestMeta};
+use crate::provider::{Provider, RequestMeta, Route};
 
 const SESSION: &str = "default";
 
@@ -55,18 +55,22 @@ impl CassetteResponder {
 impl Respond for CassetteResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let path = request.url.path();
-        let Some(provider) = Provider::route(request.method.as_str(), path, request.url.query())
-            .map(|(p, _)| p)
-            .or_else(|| self.replay.sessions().first().map(|(_, c)| c.provider()))
+        let Some((provider, route)) =
+            Provider::route(request.method.as_str(), path, request.url.query()).or_else(|| {
+                self.replay
+                    .sessions()
+                    .first()
+                    .map(|(_, c)| (c.provider(), Route::default()))
+            })
         else {
             return ResponseTemplate::new(404).set_body_string(format!(
                 "tooltape: no route `{path}` and no session to serve"
             ));
         };
-        let meta = RequestMeta::from_headers(&request.headers);
+        let meta = RequestMeta::from_headers(&request.headers).with_query(request.url.query());
         match self
             .replay
-            .handle_model(Some(SESSION), provider, meta, &request.body)
+            .handle_model_routed(Some(SESSION), provider, &route, meta, &request.body)
         {
             Reply::Json { status, body } => {
                 ResponseTemplate::new(status).set_body_raw(body.to_vec(), "application/json")

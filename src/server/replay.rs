@@ -21,7 +21,9 @@ use crate::cassette::{Cassette, ResponseBody};
 use crate::conformance::{
     self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
 };
-use crate::provider::{DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta};
+use crate::provider::{
+    DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta, Route,
+};
 use crate::span::Span;
 
 /// What the server answers.
@@ -252,6 +254,19 @@ impl Replay {
         meta: RequestMeta,
         body: &[u8],
     ) -> Reply {
+        self.handle_model_routed(session, provider, &Route::default(), meta, body)
+    }
+
+    /// As [`Replay::handle_model`], for a request whose path said what `route` holds (the
+    /// model, whether to stream).
+    pub fn handle_model_routed(
+        &self,
+        session: Option<&str>,
+        provider: Provider,
+        route: &Route,
+        meta: RequestMeta,
+        body: &[u8],
+    ) -> Reply {
         let parsed: Result<Value, Malformed> = serde_json::from_slice(body).map_err(|e| {
             Malformed::new(
                 "",
@@ -263,7 +278,7 @@ impl Replay {
         let request: Result<DecodedRequest, Malformed> = parsed
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|value| provider.decode_request(value));
+            .and_then(|value| provider.codec().decode_request(route, value));
         let (id, served) = match self.find_session(session, Some(provider), request.as_ref().ok()) {
             Ok(found) => found,
             Err((status, message)) => {

@@ -31,13 +31,13 @@ fn a_truncated_cassette_names_the_file_and_the_line() {
 fn an_unknown_provider_is_refused_with_its_path() {
     let text = fixture_text("openai-chat/handmade-single-call.json").replacen(
         "\"provider\": \"openai-chat\"",
-        "\"provider\": \"gemini\"",
+        "\"provider\": \"mistral\"",
         1,
     );
     let err = Cassette::from_json(&text, Path::new("g.json")).unwrap_err();
     let message = err.to_string();
     assert!(
-        message.contains("`provider`") && message.contains("gemini"),
+        message.contains("`provider`") && message.contains("mistral"),
         "{message}"
     );
 }

@@ -43,7 +43,14 @@ fn every_recorded_follow_up_is_conformant_and_gets_the_recorded_response() {
         replay.add_session("s", c.clone());
         for (k, interaction) in c.file.interactions.iter().enumerate() {
             let body = serde_json::to_vec(&interaction.request.body).unwrap();
-            let reply = replay.handle_model(Some("s"), c.provider(), RequestMeta::all(), &body);
+            let route = interaction.request.route(c.provider());
+            let reply = replay.handle_model_routed(
+                Some("s"),
+                c.provider(),
+                &route,
+                RequestMeta::all(),
+                &body,
+            );
             let expected = match &c.turns[k].response.body {
                 tooltape::cassette::ResponseBody::Json { text } => text.clone().into_bytes(),
                 tooltape::cassette::ResponseBody::Sse { frames } => frames.concat().into_bytes(),

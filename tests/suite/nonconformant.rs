@@ -46,7 +46,15 @@ fn replay_case(case: &Case) -> (u16, String, Vec<&'static str>) {
             other => panic!("unknown header {other}"),
         }
     }
-    let reply = replay.handle_model(Some("s"), cassette.provider(), meta, &body);
+    let reply = replay.handle_model_routed(
+        Some("s"),
+        cassette.provider(),
+        &cassette.file.interactions[0]
+            .request
+            .route(cassette.provider()),
+        meta,
+        &body,
+    );
     let rules = replay
         .journal()
         .session("s")

@@ -14,7 +14,7 @@ use tooltape::transcript::{
     AssistantTurn, Block, Role, StopReason, Thinking, ToolCall, ToolResult,
 };
 
-use crate::generators::{Generated, Layout, any_cassette, config};
+use crate::generators::{Generated, Layout, any_cassette, config, content_text};
 
 /// What response `k` of a generated cassette must decode to.
 fn expected_turn(generated: &Generated, k: usize) -> AssistantTurn {
@@ -98,7 +98,12 @@ fn results_of(generated: &Generated, k: usize) -> Vec<ToolResult> {
         .zip(&turn.answers)
         .map(|(c, a)| ToolResult {
             call_id: c.id.clone(),
-            content: a.content.clone(),
+            // Gemini has no error flag: a failure is the response `{"error": …}`.
+            content: if a.is_error && generated.provider() == Provider::Gemini {
+                serde_json::json!({ "error": content_text(&a.content) })
+            } else {
+                a.content.clone()
+            },
             is_error: a.is_error && generated.provider() == Provider::Anthropic,
         })
         .collect()
@@ -141,7 +146,8 @@ proptest! {
         parser.finish().unwrap();
         prop_assert_eq!(&events, &sse::parse_frames(frames));
         prop_assert_eq!(sse::split_frames(&frames.concat()), frames.clone());
-        let decoded = cassette.provider().decode_response_sse(&events).unwrap();
+        let mut decoded = cassette.provider().decode_response_sse(&events).unwrap();
+        decoded.number_calls(k + 1);
         assert_same_turn(generated.provider(), &decoded, &expected_turn(&generated, k), "re-read stream")?;
     }
 
@@ -157,7 +163,8 @@ proptest! {
                 events.extend(parser.push(std::slice::from_ref(b)).unwrap());
             }
             parser.finish().unwrap();
-            let decoded = cassette.provider().decode_response_sse(&events).unwrap();
+            let mut decoded = cassette.provider().decode_response_sse(&events).unwrap();
+            decoded.number_calls(k + 1);
             assert_same_turn(generated.provider(), &decoded, &expected_turn(&generated, k), "byte by byte")?;
         }
     }
@@ -170,18 +177,31 @@ proptest! {
         let messages = &last.conversation.messages;
         let first_assistant = messages.iter().position(|m| m.role == Role::Assistant).unwrap();
         let mut at = first_assistant;
+        let codec = provider.codec();
+        let template = &generated.file.interactions[generated.turns.len()].request.body;
+        let history = codec.history(template);
         for (k, turn) in generated.turns.iter().enumerate() {
             let served = cassette.turns[k].assistant.as_ref().unwrap();
             let echo = provider.encode_assistant(served);
             prop_assert_eq!(&echo, &generated.echo(turn), "turn {}: echo", k);
             let results = results_of(&generated, k);
-            let wire = provider.encode_results(&results);
+            let calls: Vec<ToolCall> = served.tool_calls().cloned().collect();
+            let wire = codec.encode_answers(&calls, &results);
             prop_assert_eq!(&wire, &generated.results(turn), "turn {}: results", k);
-            let mut both = vec![echo];
-            both.extend(wire);
-            let decoded = provider.decode_messages(&both).unwrap();
+            // The echo and the results decoded after the history before them (one wire
+            // message per transcript message in a generated request), so that positions and
+            // the turn order the API checks are those of the whole request.
+            let mut sent = history[..at].to_vec();
+            sent.push(echo);
+            sent.extend(wire);
+            let decoded = codec
+                .decode_request(&tooltape::provider::Route::default(), &codec.with_history(template, sent))
+                .unwrap()
+                .conversation
+                .messages;
+            let decoded = &decoded[at..];
             let n = decoded.len();
-            prop_assert_eq!(&decoded[..], &messages[at..at + n], "turn {}: transcript", k);
+            prop_assert_eq!(decoded, &messages[at..at + n], "turn {}: transcript", k);
             let calls: Vec<&ToolCall> = decoded[0].tool_calls().collect();
             prop_assert_eq!(calls.len(), turn.calls.len());
             let answered: Vec<(usize, &ToolResult)> = decoded[1..].iter().flat_map(|m| m.tool_results()).collect();
@@ -247,7 +267,7 @@ fn every_bundled_turn_survives_re_encoding_in_the_other_mode_and_back() {
             };
             let request = &cassette.file.interactions[k].request.body;
             let name = format!("{} turn {k}", cassette.name());
-            let (other, back) = match &turn.response.body {
+            let (mut other, mut back) = match &turn.response.body {
                 ResponseBody::Json { text } => {
                     let frames = codec.json_to_sse(text, request).expect(&name);
                     let streamed = codec
@@ -266,6 +286,8 @@ fn every_bundled_turn_survives_re_encoding_in_the_other_mode_and_back() {
                     (body, streamed)
                 }
             };
+            other.number_calls(k + 1);
+            back.number_calls(k + 1);
             assert!(
                 other.same_as(original),
                 "{name}: {other:#?}\nvs {original:#?}"

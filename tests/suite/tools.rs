@@ -14,7 +14,15 @@ fn served(cassette: Arc<Cassette>, barrier: Option<Duration>) -> Arc<Replay> {
     let replay = Arc::new(Replay::new().with_barrier(barrier));
     replay.add_session("s", cassette.clone());
     let body = serde_json::to_vec(&cassette.file.interactions[0].request.body).unwrap();
-    let reply = replay.handle_model(Some("s"), cassette.provider(), RequestMeta::all(), &body);
+    let reply = replay.handle_model_routed(
+        Some("s"),
+        cassette.provider(),
+        &cassette.file.interactions[0]
+            .request
+            .route(cassette.provider()),
+        RequestMeta::all(),
+        &body,
+    );
     assert_eq!(reply.status(), 200);
     replay
 }

@@ -32,6 +32,7 @@ static FACTS: Facts = Facts {
         answer_every_call: "answer every call: one `tool_result` block per `tool_use` id, first in the next user message; a failing tool still needs a result with `is_error: true`",
         misplaced_at,
         parallel_off: "`tool_choice.disable_parallel_tool_use: true`",
+        missing_signature: None,
         place_results: "put all `tool_result` blocks first in the one user message that follows the assistant message; text goes after them",
     },
     history_field: "messages",

@@ -32,6 +32,7 @@ static FACTS: Facts = Facts {
         answer_every_call: "answer every call: one `role: \"tool\"` message per `tool_call_id`, right after the assistant message; a failing tool still needs a result (its error text)",
         misplaced_at,
         parallel_off: "`parallel_tool_calls: false`",
+        missing_signature: None,
         place_results: "put every `tool` message directly after the assistant message with the calls, with no user, system or assistant message in between",
     },
     history_field: "messages",

@@ -33,6 +33,7 @@ static FACTS: Facts = Facts {
         misplaced_at,
         parallel_off: "`parallel_tool_calls: false`",
         place_results: "send each `function_call_output` after the `function_call` it answers (with `previous_response_id`, in the next request's `input`)",
+        missing_signature: None,
     },
     history_field: "input",
     minimal_request: r#"{"model": "m", "input": []}"#,

@@ -23,6 +23,7 @@ use tooltape::cassette::{
 use tooltape::provider::Provider;
 
 use super::anthropic::Anthropic;
+use super::gemini::Gemini;
 use super::openai_chat::OpenAiChat;
 use super::openai_responses::OpenAiResponses;
 use super::spec::{ArgStyle, ResultSpec, Spec, StreamSpec, any_cassette, config};
@@ -48,6 +49,23 @@ pub trait Writer: Sync {
         "text"
     }
 
+    /// Whether calls carry no id on the wire, so the generator names them by position
+    /// (`turn{k}-call{i}`, as tooltape's transcript does).
+    fn positional_ids(&self) -> bool {
+        false
+    }
+
+    /// A successful result's content on this wire, from the drawn content.
+    fn result_content(&self, content: &Value) -> Value {
+        content.clone()
+    }
+
+    /// The path a request is sent to, when it says what the body does not.
+    fn path(&self, generated: &Generated) -> Option<String> {
+        let _ = generated;
+        None
+    }
+
     /// The JSON of request `k` of `generated` (carrying the `k` previous turns).
     fn request(&self, generated: &Generated, k: usize) -> Value;
 
@@ -66,7 +84,7 @@ pub trait Writer: Sync {
 }
 
 /// Every provider's writer. [`any_cassette`] draws from them in this order.
-pub static WRITERS: &[&dyn Writer] = &[&OpenAiChat, &Anthropic, &OpenAiResponses];
+pub static WRITERS: &[&dyn Writer] = &[&OpenAiChat, &Anthropic, &OpenAiResponses, &Gemini];
 
 /// The writer of `provider`.
 ///
@@ -158,16 +176,22 @@ impl Generated {
         let turns: Vec<Turn> = spec
             .turns
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(k, t)| {
                 let calls: Vec<Call> = t
                     .calls
                     .iter()
-                    .map(|c| {
+                    .enumerate()
+                    .map(|(i, c)| {
                         serial += 1;
                         let (name, _) = &tools[c.tool % tools.len()];
                         let value = Value::Object(c.args.clone());
                         Call {
-                            id: unique_id(wire, &c.id_body, serial),
+                            id: if wire.positional_ids() {
+                                format!("turn{}-call{}", k + 1, i + 1)
+                            } else {
+                                unique_id(wire, &c.id_body, serial)
+                            },
                             name: name.clone(),
                             args: c.args.clone(),
                             text: write_json(
@@ -190,7 +214,7 @@ impl Generated {
                                 is_error: true,
                             },
                             None => Answer {
-                                content: match &c.result {
+                                content: wire.result_content(&match &c.result {
                                     ResultSpec::Text(t) => json!(format!("{t} ({})", call.id)),
                                     ResultSpec::Parts(parts) => {
                                         let mut parts: Vec<Value> = parts
@@ -202,7 +226,7 @@ impl Generated {
                                         );
                                         Value::Array(parts)
                                     }
-                                },
+                                }),
                                 is_error: false,
                             },
                         }
@@ -274,6 +298,7 @@ impl Generated {
             .map(|k| Interaction {
                 request: RecordedRequest {
                     body: generated.request(k),
+                    path: generated.writer().path(&generated),
                     synthetic: false,
                 },
                 response: RecordedResponse {

@@ -15,13 +15,14 @@
 //! - [`spec`]: what is drawn, for every provider alike.
 //! - [`generated`]: the driver: a spec written out as a cassette through the provider's
 //!   [`generated::Writer`], and the list of writers. Its doc says how to add a provider.
-//! - [`openai_chat`], [`anthropic`], [`openai_responses`]: one writer each: requests, echoes, results and
+//! - [`openai_chat`], [`anthropic`], [`openai_responses`], [`gemini`]: one writer each: requests, echoes, results and
 //!   responses (JSON and every stream chunking) on that provider's wire.
 //! - [`text`]: JSON and text written the way models and SDKs write them.
 //!
 //! [`CassetteFile`]: tooltape::cassette::CassetteFile
 
 mod anthropic;
+mod gemini;
 mod generated;
 mod openai_chat;
 mod openai_responses;

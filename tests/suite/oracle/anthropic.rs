@@ -213,7 +213,11 @@ impl Mutator for Anthropic {
                     .unwrap_or(Value::Null);
                 result(body, a, i)["content"] = y;
                 result(body, a, j)["content"] = x;
-                (set(["TT009"]), Answer::Served)
+                if f.mismatch(i, j) {
+                    (set(["TT009"]), Answer::Served)
+                } else {
+                    (set(RULES_NONE), Answer::Served)
+                }
             }
             UnknownId(i) => {
                 let i = i % n;
@@ -363,7 +367,7 @@ impl Mutator for Anthropic {
                 *body.pointer_mut(&path(i))? = y;
                 *body.pointer_mut(&path(j))? = x;
                 let mut rules = set(["TT007"]);
-                if f.texts[i] != f.texts[j] {
+                if f.mismatch(i, j) {
                     rules.insert("TT009");
                 }
                 // The failing tool's id now carries its sibling's result, without `is_error`.
@@ -402,7 +406,7 @@ impl Mutator for Anthropic {
             })?,
             // OpenAI's shapes, which this wire does not have; `NotJson` is the driver's.
             UserBeforeResults | ArgumentsAsObject(_) | SystemBeforeResults | NoNullContent
-            | NotJson => return None,
+            | DropPrompt | NotJson => return None,
             // OpenAI Responses' items.
             AnswerByItemId(_) | EmptyCallId(_) | DuplicateItem(_) | UnknownContinuation => {
                 return None;

@@ -6,13 +6,14 @@
 //! - [`mutation`]: the mutation oracle's driver (the mistakes, the loop over bundled and
 //!   generated follow-ups, the exact rules and answers) and the list of providers' mutators.
 //!   Its doc says how to add a provider.
-//! - [`openai_chat`], [`anthropic`], [`openai_responses`]: one mutator each, editing that provider's wire JSON, with
+//! - [`openai_chat`], [`anthropic`], [`openai_responses`], [`gemini`]: one mutator each, editing that provider's wire JSON, with
 //!   the provider's error texts and the reproducers of bugs found on its wire.
 //! - [`messages`]: reads and edits shared by the wires with a `messages` array.
 //! - [`sessions`]: session rules on whole replayed conversations.
 //! - [`rules`]: every rule made to fire, and one report snapshot per rule.
 
 mod anthropic;
+mod gemini;
 mod messages;
 mod mutation;
 mod openai_chat;

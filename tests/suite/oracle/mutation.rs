@@ -23,6 +23,7 @@ use tooltape::provider::Provider;
 use tooltape::server::{Entry, Replay, RequestMeta};
 
 use super::anthropic::Anthropic;
+use super::gemini::Gemini;
 use super::openai_chat::OpenAiChat;
 use super::openai_responses::OpenAiResponses;
 use crate::generators::{any_cassette, config};
@@ -51,7 +52,7 @@ pub trait Mutator: Sync {
 }
 
 /// Every provider's mutations.
-pub static MUTATORS: &[&dyn Mutator] = &[&OpenAiChat, &Anthropic, &OpenAiResponses];
+pub static MUTATORS: &[&dyn Mutator] = &[&OpenAiChat, &Anthropic, &OpenAiResponses, &Gemini];
 
 /// The mutator of `provider`.
 ///
@@ -170,6 +171,8 @@ pub struct FollowUp {
     pub failing: Vec<bool>,
     /// Thinking blocks of every assistant message: (wire message, block).
     pub thinking: Vec<(usize, usize)>,
+    /// The calls as served (names and arguments), in call order.
+    pub served: Vec<tooltape::transcript::ToolCall>,
 }
 
 /// What a [`Mutator`] reads off a follow-up's last assistant turn.
@@ -224,11 +227,23 @@ impl FollowUp {
             texts,
             failing,
             thinking,
+            served: cassette.calls(k - 1).to_vec(),
         })
     }
 
     pub fn n(&self) -> usize {
         self.ids.len()
+    }
+
+    /// Whether sending call `j`'s output for call `i` is TT009: the outputs differ and the
+    /// calls do not have the same tool and arguments (calls a loop cannot tell apart answer
+    /// each other).
+    pub fn mismatch(&self, i: usize, j: usize) -> bool {
+        let same_call = match (self.served.get(i), self.served.get(j)) {
+            (Some(a), Some(b)) => a.name == b.name && a.same_arguments(b),
+            _ => false,
+        };
+        self.texts[i] != self.texts[j] && !same_call
     }
 
     /// TT001, or TT010 when a call of the turn fails (a missing result is then judged as a
@@ -273,6 +288,7 @@ pub enum Mutation {
     DropThinking(usize),
     ArgumentsAsObject(usize),
     DropAssistant,
+    DropPrompt,
     ChangePrompt,
     AfterFinalAnswer,
     DropIsError(usize),
@@ -316,6 +332,7 @@ impl Mutation {
             DropThinking(p[0]),
             ArgumentsAsObject(p[1]),
             DropAssistant,
+            DropPrompt,
             ChangePrompt,
             AfterFinalAnswer,
             DropIsError(p[0]),
@@ -384,7 +401,15 @@ pub fn judge_findings(
 ) -> (Vec<Finding>, u16, Vec<u8>) {
     let replay = Replay::new();
     replay.add_session("s", cassette.clone());
-    let reply = replay.handle_model(Some("s"), cassette.provider(), meta, body);
+    let reply = replay.handle_model_routed(
+        Some("s"),
+        cassette.provider(),
+        &cassette.file.interactions[0]
+            .request
+            .route(cassette.provider()),
+        meta,
+        body,
+    );
     let findings = replay
         .journal()
         .session("s")

@@ -188,7 +188,11 @@ impl Mutator for OpenAiChat {
                     .unwrap_or(Value::Null);
                 result(body, a, i)["content"] = y;
                 result(body, a, j)["content"] = x;
-                (set(["TT009"]), Answer::Served)
+                if f.mismatch(i, j) {
+                    (set(["TT009"]), Answer::Served)
+                } else {
+                    (set(RULES_NONE), Answer::Served)
+                }
             }
             UnknownId(i) => {
                 let i = i % n;
@@ -317,7 +321,7 @@ impl Mutator for OpenAiChat {
                 *body.pointer_mut(&path(i))? = y;
                 *body.pointer_mut(&path(j))? = x;
                 let mut rules = set(["TT007"]);
-                if f.texts[i] != f.texts[j] {
+                if f.mismatch(i, j) {
                     rules.insert("TT009");
                 }
                 (rules, Answer::Served)
@@ -354,7 +358,8 @@ impl Mutator for OpenAiChat {
             }
             // Anthropic's shapes and headers, which this wire does not have; `NotJson` is the
             // driver's.
-            SplitResults(_) | TextBeforeResults | DropIsError(_) | NoVersionHeader | NotJson => {
+            SplitResults(_) | TextBeforeResults | DropIsError(_) | NoVersionHeader | DropPrompt
+            | NotJson => {
                 return None;
             }
             // OpenAI Responses' items.

@@ -485,7 +485,8 @@ impl Mutator for OpenAiResponses {
                 b["parallel_tool_calls"] = json!(false);
             })?,
             // Other wires' shapes and headers; `NotJson` is the driver's.
-            SplitResults(_) | DropIsError(_) | NoVersionHeader | NoNullContent | NotJson => {
+            SplitResults(_) | DropIsError(_) | NoVersionHeader | NoNullContent | DropPrompt
+            | NotJson => {
                 return None;
             }
         };

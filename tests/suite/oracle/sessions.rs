@@ -45,7 +45,15 @@ fn scenario(
     replay.add_session("s", cassette.clone());
     let send = |k: usize| {
         let body = serde_json::to_vec(&cassette.file.interactions[k].request.body).unwrap();
-        let reply = replay.handle_model(Some("s"), cassette.provider(), RequestMeta::all(), &body);
+        let reply = replay.handle_model_routed(
+            Some("s"),
+            cassette.provider(),
+            &cassette.file.interactions[0]
+                .request
+                .route(cassette.provider()),
+            RequestMeta::all(),
+            &body,
+        );
         assert_eq!(reply.status(), 200, "{rel}: request {k}");
     };
     send(0);
