@@ -488,6 +488,19 @@ impl Replay {
             (None, Some(call)) => self.session_serving(call),
             _ => None,
         };
+        if found.is_none() && session.is_none() && self.session_count() > 1 {
+            let which = call_id.map_or_else(
+                || "it has no `tooltape-call-id` header".to_owned(),
+                |c| format!("call `{c}` was served by none or by several of them (ids by position, as Gemini's, repeat across cassettes)"),
+            );
+            return ToolReply::text(
+                404,
+                format!(
+                    "tooltape: this server has {} cassettes, and a tool request without a session prefix goes to the one cassette that served its call; {which}: use the session's tools URL (/s/{{session}}/tools/{name})",
+                    self.session_count()
+                ),
+            );
+        }
         let (id, served) = match found.map_or_else(|| self.find_session(session, None, None), Ok) {
             Ok(found) => found,
             Err((status, message)) => return ToolReply::text(status, message),
@@ -554,6 +567,13 @@ impl Replay {
         reply
     }
 
+    fn session_count(&self) -> usize {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
     /// The one session whose cassette served call `call_id`, for a tool request without a
     /// session prefix.
     fn session_serving(&self, call_id: &str) -> Option<(String, Arc<Served>)> {
@@ -602,6 +622,23 @@ impl Replay {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .ok_or((404, String::new()))?;
             return Ok((id, s));
+        }
+        // A stateful continuation carries no prompt: it names the response it continues, and
+        // the cassette that served that response is its session.
+        if let Some(id) = request.and_then(|r| r.continues.as_deref()) {
+            let served_it = sessions
+                .iter()
+                .filter(|(_, s)| Some(s.cassette.provider()) == provider)
+                .filter(|(_, s)| {
+                    s.cassette
+                        .turns
+                        .iter()
+                        .any(|t| t.response_id.as_deref() == Some(id))
+                })
+                .max_by_key(|(_, s)| request.map_or((0, false), |r| bare_url_fit(&s.cassette, r)));
+            if let Some((id, s)) = served_it {
+                return Ok((id.clone(), s.clone()));
+            }
         }
         let prompt = request.and_then(|r| r.conversation.first_user_text());
         let candidates: Vec<_> = sessions
