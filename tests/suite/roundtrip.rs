@@ -180,18 +180,24 @@ proptest! {
         let codec = provider.codec();
         let template = &generated.file.interactions[generated.turns.len()].request.body;
         let history = codec.history(template);
+        // Where the echo of turn 1 starts in the wire history: wire items and transcript
+        // messages need not be one to one (a Responses turn is several items).
+        let first_echo = provider.encode_assistant(cassette.turns[0].assistant.as_ref().unwrap());
+        let first_item = first_echo.as_array().and_then(|a| a.first()).unwrap_or(&first_echo);
+        let mut wire_at = history.iter().position(|h| h == first_item).unwrap();
         for (k, turn) in generated.turns.iter().enumerate() {
             let served = cassette.turns[k].assistant.as_ref().unwrap();
             let echo = provider.encode_assistant(served);
+            let echo_len = echo.as_array().map_or(1, Vec::len);
             prop_assert_eq!(&echo, &generated.echo(turn), "turn {}: echo", k);
             let results = results_of(&generated, k);
             let calls: Vec<ToolCall> = served.tool_calls().cloned().collect();
             let wire = codec.encode_answers(&calls, &results);
             prop_assert_eq!(&wire, &generated.results(turn), "turn {}: results", k);
-            // The echo and the results decoded after the history before them (one wire
-            // message per transcript message in a generated request), so that positions and
-            // the turn order the API checks are those of the whole request.
-            let mut sent = history[..at].to_vec();
+            // The echo and the results decoded after the history before them, so that
+            // positions and the turn order the API checks are those of the whole request.
+            let mut sent = history[..wire_at].to_vec();
+            wire_at += echo_len + wire.len();
             sent.push(echo);
             sent.extend(wire);
             let decoded = codec
