@@ -125,6 +125,45 @@ async fn alone(cassette: &Arc<Cassette>) -> BTreeSet<&'static str> {
         .collect()
 }
 
+/// After `loops` loops dealt out in turn over `ran` (session ids `ids`, in the same order):
+/// each cassette's report counts every request its loops sent, and its findings are those of
+/// one loop alone (`baseline`).
+async fn assert_each_loop_reached_its_own(
+    server: &ReplayServer,
+    ran: &[Arc<Cassette>],
+    ids: &[&String],
+    baseline: &[BTreeSet<&'static str>],
+    loops: usize,
+) {
+    let report = server.verify().await;
+    for (n, (c, id)) in ran.iter().zip(ids).enumerate() {
+        let runs = (0..loops).filter(|i| i % ran.len() == n).count() as u64;
+        let entry = report
+            .cassettes
+            .iter()
+            .find(|r| r.name == c.name() && r.provider == c.provider().name())
+            .unwrap();
+        assert_eq!(
+            entry.requests,
+            Some(runs * c.turns.len() as u64),
+            "{}: every request reached its own cassette",
+            c.name()
+        );
+        let rules: BTreeSet<&str> = server
+            .replay()
+            .findings(id)
+            .iter()
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(
+            rules,
+            baseline[n],
+            "{}: under load the findings are those of one loop alone",
+            c.name()
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_fifty_six_concurrent_loops_get_no_error_and_no_cross_talk() {
     let cassettes = cassettes();
@@ -142,33 +181,8 @@ async fn two_hundred_fifty_six_concurrent_loops_get_no_error_and_no_cross_talk()
     .await;
     let errors: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     assert!(errors.is_empty(), "{} errors: {errors:#?}", errors.len());
-    let report = server.verify().await;
-    for (n, (c, id)) in cassettes.iter().zip(&ids).enumerate() {
-        let runs = (0..loops).filter(|i| i % cassettes.len() == n).count() as u64;
-        let entry = report
-            .cassettes
-            .iter()
-            .find(|r| r.name == c.name() && r.provider == c.provider().name())
-            .unwrap();
-        assert_eq!(
-            entry.requests,
-            Some(runs * c.turns.len() as u64),
-            "{}: every request counted",
-            c.name()
-        );
-        let rules: BTreeSet<&str> = server
-            .replay()
-            .findings(id)
-            .iter()
-            .map(|f| f.rule)
-            .collect();
-        assert_eq!(
-            rules,
-            baseline[n],
-            "{}: under load the findings are those of one loop alone",
-            c.name()
-        );
-    }
+    let ids: Vec<&String> = ids.iter().collect();
+    assert_each_loop_reached_its_own(&server, &cassettes, &ids, &baseline, loops).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,32 +278,9 @@ async fn loops_on_the_bare_urls_of_a_server_with_every_cassette_reach_their_own(
     .await;
     let errors: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     assert!(errors.is_empty(), "{} errors: {errors:#?}", errors.len());
-    let report = server.verify().await;
-    for (n, c) in reached.iter().enumerate() {
-        let runs = (0..loops).filter(|i| i % reached.len() == n).count() as u64;
-        let id = &ids[all.iter().position(|a| a.name() == c.name()).unwrap()];
-        let entry = report
-            .cassettes
-            .iter()
-            .find(|r| r.name == c.name() && r.provider == c.provider().name())
-            .unwrap();
-        assert_eq!(
-            entry.requests,
-            Some(runs * c.turns.len() as u64),
-            "{}: every request reached its own cassette",
-            c.name()
-        );
-        let rules: BTreeSet<&str> = server
-            .replay()
-            .findings(id)
-            .iter()
-            .map(|f| f.rule)
-            .collect();
-        assert_eq!(
-            rules,
-            baseline[n],
-            "{}: on the bare URLs the findings are those of one loop alone",
-            c.name()
-        );
-    }
+    let ids: Vec<&String> = reached
+        .iter()
+        .map(|c| &ids[all.iter().position(|a| a.name() == c.name()).unwrap()])
+        .collect();
+    assert_each_loop_reached_its_own(&server, &reached, &ids, &baseline, loops).await;
 }
