@@ -59,6 +59,7 @@ class CassetteInfo:
     single_prompt: bool  # the first request has one user message: TOOLTAPE_PROMPT is all of it
     reasoning: bool = False  # a response carries OpenAI Responses reasoning items
     signed_calls: bool = False  # Gemini: a call was served with a thoughtSignature
+    validates_signatures: bool = False  # Gemini: the recorded model is one that checks them
 
     @property
     def max_calls(self) -> int:
@@ -232,6 +233,10 @@ def load_cassette(path: Path) -> CassetteInfo | None:
             if content.get("role") == "model"
             for part in content.get("parts") or []
         ),
+        # Gemini 3 refuses a replayed call without its signature; for older models a lost
+        # one is only a warning (the loop sends the recorded model, TOOLTAPE_MODEL).
+        validates_signatures=provider == "gemini" and bool(interactions)
+        and "/models/gemini-3" in interactions[0]["request"].get("path", ""),
     )
 
 
@@ -335,8 +340,8 @@ EXAMPLES = [
             want=">= 2 calls in a turn", provokes=lambda c: c.max_calls >= 2,
             with_failing_tool="TT010"),
     Example("bad_gemini_rebuilt_calls", "gemini", "TT006",
-            want="a call served with a thoughtSignature",
-            provokes=lambda c: c.signed_calls),
+            want="a call served with a thoughtSignature by a Gemini 3 model",
+            provokes=lambda c: c.signed_calls and c.validates_signatures),
     # Interleaved deltas: a shape of OpenAI-compatible servers, not of OpenAI's own streams.
     Example("responses_streaming", "openai-compatible", wire="openai-responses"),
     Example("bad_stream_by_id", "openai-compatible", "TT006", wire="openai-chat",

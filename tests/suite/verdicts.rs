@@ -235,3 +235,80 @@ fn a_dropped_thinking_block_is_an_error_when_the_loop_turned_thinking_on() {
     assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
     assert_eq!(findings[0].severity, Severity::Error);
 }
+
+/// The follow-up of a Gemini cassette with every `thoughtSignature` taken off the replayed
+/// `model` parts, sent as if the path named `model`.
+fn gemini_without_signatures(model: &str) -> (u16, String, Vec<Finding>) {
+    let rel = "gemini/fantasy-2.5-flash-parallel2-followup.json";
+    let mut body = follow_up(rel);
+    let mut removed = 0;
+    for content in body["contents"].as_array_mut().unwrap() {
+        if content["role"] == "model" {
+            for part in content["parts"].as_array_mut().unwrap() {
+                removed += usize::from(
+                    part.as_object_mut()
+                        .unwrap()
+                        .remove("thoughtSignature")
+                        .is_some(),
+                );
+            }
+        }
+    }
+    assert!(removed > 0, "{rel} replays no signed part");
+    let cassette = load(rel);
+    let replay = Replay::new();
+    replay.add_session("s", cassette.clone());
+    let route = tooltape::provider::Route {
+        model: Some(model.to_owned()),
+        stream: Some(false),
+    };
+    let reply = replay.handle_model_routed(
+        Some("s"),
+        cassette.provider(),
+        &route,
+        RequestMeta::all(),
+        &serde_json::to_vec(&body).unwrap(),
+    );
+    let findings = replay
+        .journal()
+        .session("s")
+        .into_iter()
+        .flat_map(|e| match e {
+            Entry::Model(m) => m.findings,
+            Entry::Tool(_) => Vec::new(),
+        })
+        .collect();
+    (
+        reply.status(),
+        String::from_utf8(reply.body_bytes().to_vec()).unwrap(),
+        findings,
+    )
+}
+
+#[test]
+fn a_lost_thought_signature_is_a_warning_for_a_model_that_does_not_validate_them() {
+    for model in ["gemini-2.5-flash", "gemini-2.0-flash", "some-tuned-model"] {
+        let (status, body, findings) = gemini_without_signatures(model);
+        assert_eq!(status, 200, "{model}: {body}");
+        assert_eq!(rules(&findings), vec!["TT006"], "{model}: {findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Warning, "{model}");
+        assert!(
+            findings[0].message.contains("does not validate signatures"),
+            "{}",
+            findings[0].message
+        );
+    }
+}
+
+#[test]
+fn a_lost_thought_signature_gets_the_apis_400_for_a_gemini_3_model() {
+    let (status, body, findings) = gemini_without_signatures("gemini-3-flash-preview");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("Function call is missing a thought_signature in functionCall parts.")
+            && body.contains("INVALID_ARGUMENT"),
+        "{body}"
+    );
+    assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Error);
+}

@@ -185,13 +185,20 @@ pub fn decode_request(route: &Route, body: &Value) -> Result<DecodedRequest, Mal
     Ok(DecodedRequest {
         conversation: Conversation { messages },
         stream: route.stream.unwrap_or(false),
-        model,
         tool_names,
         continues: None,
         parallel_tool_calls: true,
-        // Thought signatures belong to the model's turn, not to a request switch.
-        thinking_required: true,
+        thinking_required: signatures_validated(&model),
+        model,
     })
+}
+
+/// Whether the API refuses a replayed call without its `thoughtSignature` for this model:
+/// Gemini 3 models validate signatures (protocol notes §D, F4.4, and the reports quoted
+/// there are all Gemini 3); earlier models take a history without them. A model the notes
+/// do not cover counts as not validating: a lost signature is then a warning, never a FAIL.
+fn signatures_validated(model: &str) -> bool {
+    model.starts_with("gemini-3")
 }
 
 /// The id of the call a `functionResponse` answers (see the module docs); `adjacent`: the
