@@ -38,16 +38,16 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from warm_python import WarmLoops
+
 ROOT = Path(__file__).resolve().parent.parent
 LOOPS = ROOT / "examples" / "frameworks"
 EXPECTED = ROOT / "tests" / "frameworks" / "expected.json"
-WARM = ROOT / "scripts" / "warm_python.py"
 FOLDERS = ("openai-chat", "anthropic")
 
 
@@ -178,44 +178,6 @@ def judge(fw: Framework, folder: str, got: dict[str, Verdict], expected: dict) -
         row.mismatches.append(f"{name}: expected {wanted} ({label}), got {shown} "
                               f"(exit {v.exit_code}){hint}{': ' + detail if detail else ''}")
     return row
-
-
-class WarmLoops:
-    """One scripts/warm_python.py server per Python loop file, started on first use."""
-
-    def __init__(self, python: str, enabled: bool):
-        self.python, self.enabled = python, enabled
-        self.dir = Path(tempfile.mkdtemp(prefix="tooltape-warm-"))
-        self.servers: dict[Path, tuple[subprocess.Popen, Path]] = {}
-
-    def command(self, python: str, loop: Path) -> list[str]:
-        if not self.enabled:
-            return [python, str(loop)]
-        if loop not in self.servers:
-            sock = self.dir / f"{loop.stem}.sock"
-            proc = subprocess.Popen([self.python, str(WARM), "serve", str(sock), str(loop)],
-                                    cwd=ROOT, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            ready = proc.stderr.readline()
-            if not ready.startswith("warm:"):
-                rest = proc.stderr.read() if proc.poll() is not None else ""
-                sys.exit(f"run-frameworks: the warm server of {loop.name} did not start:\n"
-                         f"{ready}{rest}")
-            self.servers[loop] = (proc, sock)
-        # The client needs only the standard library: -S skips site-packages at start.
-        return [python, "-S", str(WARM), "run", str(self.servers[loop][1]), str(loop)]
-
-    def stop(self) -> None:
-        for proc, _ in self.servers.values():
-            proc.terminate()
-        for proc, _ in self.servers.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for path in self.dir.iterdir():
-            path.unlink()
-        self.dir.rmdir()
 
 
 def load_expected(path: Path) -> dict:

@@ -29,14 +29,18 @@ import importlib
 import json
 import os
 import runpy
+import subprocess
+import tempfile
 import signal
 import socket
 import struct
 import sys
 import threading
 import traceback
+from pathlib import Path
 
 HEADER = struct.Struct("!I")
+WARM = Path(__file__).resolve()
 ENV_MODULE = "_tooltape"
 
 
@@ -214,6 +218,45 @@ def run(path: str, loop: str, args: list[str]) -> int:
         print("warm_python: the run ended without an exit status", file=sys.stderr)
         return 70
     return int(reply["exit"])
+
+
+class WarmLoops:
+    """For the test runners: one warm server per Python loop file, started on first use;
+    `command` gives what `check` runs (`enabled=False`: the interpreter on the loop, cold)."""
+
+    def __init__(self, python: str, enabled: bool):
+        self.python, self.enabled = python, enabled
+        self.dir = Path(tempfile.mkdtemp(prefix="tooltape-warm-"))
+        self.servers: dict[Path, tuple[subprocess.Popen, Path]] = {}
+
+    def command(self, python: str, loop: Path) -> list[str]:
+        if not self.enabled:
+            return [python, str(loop)]
+        if loop not in self.servers:
+            sock = self.dir / f"{loop.stem}.sock"
+            proc = subprocess.Popen([self.python, str(WARM), "serve", str(sock), str(loop)],
+                                    cwd=WARM.parent.parent, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            ready = proc.stderr.readline()
+            if not ready.startswith("warm:"):
+                rest = proc.stderr.read() if proc.poll() is not None else ""
+                sys.exit(f"warm_python: the warm server of {loop.name} did not start:\n"
+                         f"{ready}{rest}")
+            self.servers[loop] = (proc, sock)
+        # The client needs only the standard library: -S skips site-packages at start.
+        return [python, "-S", str(WARM), "run", str(self.servers[loop][1]), str(loop)]
+
+    def stop(self) -> None:
+        for proc, _ in self.servers.values():
+            proc.terminate()
+        for proc, _ in self.servers.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for path in self.dir.iterdir():
+            path.unlink()
+        self.dir.rmdir()
 
 
 def main() -> int:
