@@ -316,6 +316,14 @@ impl Replay {
             );
             return reply;
         }
+        let request = match parsed.as_ref().ok().and_then(|value| {
+            provider
+                .codec()
+                .resolve_references(value, &|id| served.cassette.served_item(id))
+        }) {
+            Some(resolved) => provider.codec().decode_request(route, &resolved),
+            None => request,
+        };
         let decoded = match provider.codec().missing_header(&meta) {
             Some(header) => Err(Malformed::new(
                 "",

@@ -312,3 +312,38 @@ fn a_lost_thought_signature_gets_the_apis_400_for_a_gemini_3_model() {
     assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
     assert_eq!(findings[0].severity, Severity::Error);
 }
+
+/// The Responses follow-up of a turn with reasoning and two calls, with every item of the
+/// served turn sent as an `item_reference` (what a loop with `store` on may send).
+fn responses_by_reference(known: bool) -> (u16, String, Vec<Finding>) {
+    let rel = "openai-responses/handmade-reasoning-encrypted.json";
+    let mut body = follow_up(rel);
+    let mut referenced = 0;
+    for item in body["input"].as_array_mut().unwrap() {
+        if matches!(item["type"].as_str(), Some("reasoning" | "function_call")) {
+            let id = item["id"].as_str().unwrap().to_owned();
+            let id = if known { id } else { format!("{id}0") };
+            *item = json!({"type": "item_reference", "id": id});
+            referenced += 1;
+        }
+    }
+    assert_eq!(referenced, 3, "{rel}: a reasoning item and two calls");
+    send(rel, &body)
+}
+
+#[test]
+fn items_sent_by_reference_are_the_served_items() {
+    let (status, body, findings) = responses_by_reference(true);
+    assert_eq!(status, 200, "{body}");
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn a_reference_to_an_item_never_served_is_not_taken_for_one() {
+    let (status, _, findings) = responses_by_reference(false);
+    assert_eq!(status, 400);
+    assert!(
+        rules(&findings).contains(&"TT002"),
+        "the outputs answer no call the request carries: {findings:#?}"
+    );
+}
