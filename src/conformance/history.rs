@@ -110,7 +110,7 @@ impl Rule for AlteredAssistantTurn {
                         // signatures: the API takes this history, so the cassette is no
                         // evidence of a wrong loop.
                         f.message.push_str(
-                            "; the API does not require it back for this request (it does not turn thinking on, or its model does not validate signatures), so it accepts the history without it",
+                            "; the API does not require it back for this request (it does not turn thinking on, its model does not validate signatures, or it opts out of the validation), so it accepts the history without it",
                         );
                         f.hint = "send the request as recorded (thinking on, the recorded model) to test that the loop keeps thinking blocks".to_owned();
                         f.severity = Severity::Warning;

@@ -16,9 +16,14 @@ fn send(rel: &str, body: &Value) -> (u16, String, Vec<Finding>) {
     let cassette = load(rel);
     let replay = Replay::new();
     replay.add_session("s", cassette.clone());
-    let reply = replay.handle_model(
+    // The path of the recorded follow-up (where it names the model, as Gemini's does).
+    let route = cassette.file.interactions[1]
+        .request
+        .route(cassette.provider());
+    let reply = replay.handle_model_routed(
         Some("s"),
         cassette.provider(),
+        &route,
         RequestMeta::all(),
         &serde_json::to_vec(body).unwrap(),
     );
@@ -346,4 +351,27 @@ fn a_reference_to_an_item_never_served_is_not_taken_for_one() {
         rules(&findings).contains(&"TT002"),
         "the outputs answer no call the request carries: {findings:#?}"
     );
+}
+
+#[test]
+fn the_documented_signature_bypass_value_is_a_warning_for_a_gemini_3_model() {
+    let rel = "gemini/handmade-gemini-three-turns.json";
+    let mut body = follow_up(rel);
+    let part = &mut body["contents"][1]["parts"][0];
+    assert!(
+        part.get("thoughtSignature").is_some(),
+        "{rel}: a signed call"
+    );
+    part["thoughtSignature"] = json!("skip_thought_signature_validator");
+    let (status, reply, findings) = send(rel, &body);
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    // Without the bypass, the same loss is the API's 400 on this Gemini 3 cassette.
+    body["contents"][1]["parts"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("thoughtSignature");
+    let (status, reply, _) = send(rel, &body);
+    assert_eq!(status, 400, "{reply}");
 }
