@@ -24,7 +24,10 @@ mismatch, 2 on a usage or setup error.
     scripts/run-frameworks.py --only langgraph --folder anthropic -v
     scripts/run-frameworks.py target/release/tooltape -j 4 --reports /tmp/reports
 
-The frameworks come from scripts/frameworks-env.sh (pinned, installed on first use). Only the
+The frameworks come from scripts/frameworks-env.sh (pinned, installed on first use). A Python
+loop runs warm (scripts/warm_python.py: the framework is imported once per loop file and each
+run is a fork of that process, the same code without the 3 to 7 CPU-seconds of imports per
+cassette); `--cold` starts a fresh interpreter per run, as a user's `check` does. Only the
 standard library is used here.
 """
 
@@ -36,6 +39,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOOPS = ROOT / "examples" / "frameworks"
 EXPECTED = ROOT / "tests" / "frameworks" / "expected.json"
+WARM = ROOT / "scripts" / "warm_python.py"
 FOLDERS = ("openai-chat", "anthropic", "openai-responses", "gemini")
 
 
@@ -178,6 +183,44 @@ def judge(fw: Framework, folder: str, got: dict[str, Verdict], expected: dict) -
     return row
 
 
+class WarmLoops:
+    """One scripts/warm_python.py server per Python loop file, started on first use."""
+
+    def __init__(self, python: str, enabled: bool):
+        self.python, self.enabled = python, enabled
+        self.dir = Path(tempfile.mkdtemp(prefix="tooltape-warm-"))
+        self.servers: dict[Path, tuple[subprocess.Popen, Path]] = {}
+
+    def command(self, python: str, loop: Path) -> list[str]:
+        if not self.enabled:
+            return [python, str(loop)]
+        if loop not in self.servers:
+            sock = self.dir / f"{loop.stem}.sock"
+            proc = subprocess.Popen([self.python, str(WARM), "serve", str(sock), str(loop)],
+                                    cwd=ROOT, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            ready = proc.stderr.readline()
+            if not ready.startswith("warm:"):
+                rest = proc.stderr.read() if proc.poll() is not None else ""
+                sys.exit(f"run-frameworks: the warm server of {loop.name} did not start:\n"
+                         f"{ready}{rest}")
+            self.servers[loop] = (proc, sock)
+        # The client needs only the standard library: -S skips site-packages at start.
+        return [python, "-S", str(WARM), "run", str(self.servers[loop][1]), str(loop)]
+
+    def stop(self) -> None:
+        for proc, _ in self.servers.values():
+            proc.terminate()
+        for proc, _ in self.servers.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for path in self.dir.iterdir():
+            path.unlink()
+        self.dir.rmdir()
+
+
 def load_expected(path: Path) -> dict:
     doc = json.loads(path.read_text(encoding="utf-8"))
     problems = []
@@ -221,6 +264,8 @@ def main() -> int:
                         help="the expectations (default: tests/frameworks/expected.json)")
     parser.add_argument("--reports", type=Path, default=ROOT / "target" / "frameworks-reports",
                         help="where the JSON reports go (default: target/frameworks-reports)")
+    parser.add_argument("--cold", action="store_true",
+                        help="a fresh interpreter per Python run (default: warm forks)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -243,9 +288,13 @@ def main() -> int:
     plan = [(fw, folder) for fw in frameworks for folder in fw.folders
             if not args.folder or folder in args.folder]
 
+    warm = WarmLoops(tools["python"], enabled=not args.cold)
+
     def run(item: tuple[Framework, str]) -> Row:
         fw, folder = item
         command = [tools[fw.runtime], str(LOOPS / fw.loop)]
+        if fw.runtime == "python":
+            command = warm.command(command[0], LOOPS / fw.loop)
         out = reports / f"{fw.name}.{folder}.json"
         code, report, seconds, stderr = check(tooltape, command, folder, args.jobs, args.timeout,
                                               out, args.verbose)
@@ -261,8 +310,11 @@ def main() -> int:
         return row
 
     start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
-        rows = list(pool.map(run, plan))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+            rows = list(pool.map(run, plan))
+    finally:
+        warm.stop()
     wall = time.monotonic() - start
 
     print()
