@@ -3,8 +3,8 @@
 # `tooltape check`, and prints what the runner needs on stdout, one `key=value` a line
 # (everything else goes to stderr):
 #
-#   python=/…/target/frameworks-venv/bin/python     pydantic-ai, openai-agents, LangGraph, the
-#                                                   Anthropic SDK's tool runner
+#   python=/…/target/frameworks-venv/bin/python     pydantic-ai (with google-genai), openai-agents,
+#                                                   LangGraph, the Anthropic SDK's tool runner
 #   node=/usr/bin/node                              the Vercel AI SDK, installed in
 #   node_modules=/…/examples/frameworks/node_modules  (beside its package.json)
 #

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs real agent frameworks (examples/frameworks/) through `tooltape check` over whole folders.
 
-Every framework's loop runs over ALL of `fixtures/openai-chat` and `fixtures/anthropic` (the ones
-it speaks), one `tooltape check` per framework and folder, and each cassette's verdict is compared
+Every framework's loop runs over ALL of the fixture folders it speaks (`fixtures/openai-chat`
+and `fixtures/anthropic`; openai-agents and the Vercel AI SDK also `fixtures/openai-responses`,
+pydantic-ai also `fixtures/gemini`), one `tooltape check` per framework and folder, and each cassette's verdict is compared
 with tests/frameworks/expected.json:
 
 - a cassette the file does not name must be conformant: no finding at all (warnings included)
@@ -48,7 +49,7 @@ from warm_python import WarmLoops
 ROOT = Path(__file__).resolve().parent.parent
 LOOPS = ROOT / "examples" / "frameworks"
 EXPECTED = ROOT / "tests" / "frameworks" / "expected.json"
-FOLDERS = ("openai-chat", "anthropic")
+FOLDERS = ("openai-chat", "anthropic", "openai-responses", "gemini")
 
 
 @dataclass
@@ -56,15 +57,17 @@ class Framework:
     name: str
     runtime: str  # "python" | "node"
     loop: str  # file in examples/frameworks/
-    folders: tuple[str, ...] = FOLDERS
+    folders: tuple[str, ...] = ("openai-chat", "anthropic")
 
 
 FRAMEWORKS = [
-    Framework("pydantic-ai", "python", "pydantic_ai_loop.py"),
-    Framework("openai-agents", "python", "openai_agents_loop.py"),
+    Framework("pydantic-ai", "python", "pydantic_ai_loop.py", ("openai-chat", "anthropic", "gemini")),
+    Framework("openai-agents", "python", "openai_agents_loop.py",
+              ("openai-chat", "anthropic", "openai-responses")),
     Framework("langgraph", "python", "langgraph_loop.py"),
     Framework("anthropic-tool-runner", "python", "anthropic_tool_runner.py", ("anthropic",)),
-    Framework("vercel-ai-sdk", "node", "vercel_ai_sdk.mjs"),
+    Framework("vercel-ai-sdk", "node", "vercel_ai_sdk.mjs",
+              ("openai-chat", "anthropic", "openai-responses")),
 ]
 
 

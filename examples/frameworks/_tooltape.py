@@ -2,10 +2,12 @@
 
 `tooltape check CASSETTES -- python examples/frameworks/LOOP.py` runs a loop once per cassette
 (README, "Validate your own loop"). The SDKs underneath the frameworks read `OPENAI_BASE_URL` /
-`ANTHROPIC_BASE_URL` and the placeholder keys themselves; this module reads the rest:
+`ANTHROPIC_BASE_URL` / `GOOGLE_GEMINI_BASE_URL` and the placeholder keys themselves; this module
+reads the rest:
 
-- `TOOLTAPE_PROVIDER` (`openai-chat` or `anthropic`) and `TOOLTAPE_STREAM` (`true`/`false`);
-- `TOOLTAPE_PROMPT`, the user message to send;
+- `TOOLTAPE_PROVIDER` (`openai-chat`, `openai-responses`, `anthropic` or `gemini`) and
+  `TOOLTAPE_STREAM` (`true`/`false`);
+- `TOOLTAPE_PROMPT`, the user message to send, and `TOOLTAPE_MODEL`, the recorded model;
 - `TOOLTAPE_TOOLS_FILE`, the recorded tool definitions in the provider's own shape;
 - `TOOLTAPE_TOOLS_URL`: a tool runs as `POST {TOOLTAPE_TOOLS_URL}/{name}` with its arguments
   as JSON (header `tooltape-call-id` when the framework tells the tool its call id); 200 is the
@@ -28,6 +30,7 @@ import httpx
 
 OPENAI_MODEL = "gpt-4o"
 ANTHROPIC_MODEL = "claude-sonnet-4-5"
+GEMINI_MODEL = "gemini-2.5-flash"
 MAX_TOKENS = 1024
 # Generous: a loop must never give up on a tool that tooltape answers (the barrier holds a
 # reply for at most a second or so), and a hung tool would end the run through `--timeout`.
@@ -44,6 +47,7 @@ def env(name: str) -> str:
 PROVIDER = env("TOOLTAPE_PROVIDER")
 STREAM = env("TOOLTAPE_STREAM") == "true"
 PROMPT = env("TOOLTAPE_PROMPT")
+MODEL = os.environ.get("TOOLTAPE_MODEL", "")
 SEQUENTIAL = {t for t in os.environ.get("TOOLTAPE_SEQUENTIAL_TOOLS", "").split(",") if t}
 
 
@@ -59,14 +63,46 @@ class ToolDef:
 def tool_definitions() -> list[ToolDef]:
     with open(env("TOOLTAPE_TOOLS_FILE"), encoding="utf-8") as f:
         recorded = json.load(f)
+    if PROVIDER == "gemini":
+        return [_gemini_tool(d) for t in recorded for d in t.get("functionDeclarations", [])]
     out = []
     for t in recorded:
         if PROVIDER == "anthropic":
             out.append(ToolDef(t["name"], t.get("description", ""), t["input_schema"]))
+        elif PROVIDER == "openai-responses":
+            out.append(ToolDef(t["name"], t.get("description", ""), _schema(t.get("parameters"))))
         else:
             fn = t["function"]
-            schema = fn.get("parameters") or {"type": "object", "properties": {}}
-            out.append(ToolDef(fn["name"], fn.get("description", ""), schema))
+            out.append(ToolDef(fn["name"], fn.get("description", ""), _schema(fn.get("parameters"))))
+    return out
+
+
+def _schema(recorded: dict | None) -> dict:
+    return recorded or {"type": "object", "properties": {}}
+
+
+def _gemini_tool(declaration: dict) -> ToolDef:
+    # A declaration has a JSON Schema (`parametersJsonSchema`) or Gemini's OpenAPI subset
+    # (`parameters`, with upper-case type names): the frameworks take JSON Schema.
+    schema = declaration.get("parametersJsonSchema") or declaration.get("parameters_json_schema")
+    if schema is None:
+        schema = _json_schema(declaration.get("parameters"))
+    return ToolDef(declaration["name"], declaration.get("description", ""), _schema(schema))
+
+
+def _json_schema(openapi: object) -> object:
+    if isinstance(openapi, list):
+        return [_json_schema(v) for v in openapi]
+    if not isinstance(openapi, dict):
+        return openapi
+    out = {}
+    for key, value in openapi.items():
+        if key == "type" and isinstance(value, str):
+            out[key] = value.lower()
+        elif key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            out[key] = {k: _json_schema(v) for k, v in value.items()}
+        else:
+            out[key] = _json_schema(value)
     return out
 
 

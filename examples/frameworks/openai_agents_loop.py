@@ -1,13 +1,16 @@
 """The OpenAI Agents SDK: an `Agent` with the recorded tools, run by `Runner` to its final output.
 
-OpenAI cassettes use the SDK's Chat Completions model (`OpenAIChatCompletionsModel` on an
-`AsyncOpenAI` client, which reads OPENAI_BASE_URL); Anthropic cassettes use `LitellmModel`, the
-SDK's documented way to other providers (LiteLLM reads ANTHROPIC_BASE_URL). Each recorded tool
+Responses cassettes run the SDK as it comes: an `Agent` without a model gets the default
+model through the default provider, an `OpenAIResponsesModel` on an `AsyncOpenAI` client that
+reads OPENAI_BASE_URL (stateless: the SDK sends the whole history each turn). Chat Completions
+cassettes use the SDK's `OpenAIChatCompletionsModel` on the same client; Anthropic cassettes use
+`LitellmModel`, the SDK's documented way to other providers (LiteLLM reads ANTHROPIC_BASE_URL). Each recorded tool
 is a `FunctionTool` with the recorded JSON schema; its `on_invoke_tool` posts the arguments to the
 tool endpoint with the call id from `ToolContext`, and a failing tool returns its error text,
 as the SDK documents for `FunctionTool` (raising would end the run). The SDK runs the calls of
 a turn concurrently. Tracing is off: nothing leaves the machine.
 
+    tooltape check fixtures/openai-responses -- python examples/frameworks/openai_agents_loop.py
     tooltape check fixtures/openai-chat -- python examples/frameworks/openai_agents_loop.py
     tooltape check fixtures/anthropic -- python examples/frameworks/openai_agents_loop.py
 """
@@ -43,6 +46,9 @@ def make_tool(d: tt.ToolDef) -> FunctionTool:
 
 
 def model():
+    """The model for the cassette's provider; None is the SDK's default (the Responses API)."""
+    if tt.PROVIDER == "openai-responses":
+        return None
     if tt.PROVIDER == "anthropic":
         from agents.extensions.models.litellm_model import LitellmModel
 

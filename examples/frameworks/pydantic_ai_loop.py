@@ -1,7 +1,8 @@
 """pydantic-ai: an `Agent` with the recorded tools, run to its final answer.
 
-The model is `openai-chat:` (Chat Completions) or `anthropic:` by TOOLTAPE_PROVIDER; both read
-their base URL and key from the environment. Each recorded tool becomes a `Tool.from_schema`
+The model is `openai-chat:` (Chat Completions), `anthropic:` or `google:` (pydantic-ai's
+`GoogleModel` on google-genai, with the recorded model) by TOOLTAPE_PROVIDER; each reads its base
+URL and key from the environment (google-genai: GOOGLE_GEMINI_BASE_URL and GOOGLE_API_KEY). Each recorded tool becomes a `Tool.from_schema`
 whose body posts the arguments to the tool endpoint with the call id from `RunContext`. A tool
 that fails raises `ToolFailed`, pydantic-ai's way to hand the model a failed result; tools in
 TOOLTAPE_SEQUENTIAL_TOOLS are declared `sequential=True`. pydantic-ai runs the other calls of a
@@ -10,6 +11,7 @@ makes pydantic-ai stream each model request.
 
     tooltape check fixtures/openai-chat -- python examples/frameworks/pydantic_ai_loop.py
     tooltape check fixtures/anthropic -- python examples/frameworks/pydantic_ai_loop.py
+    tooltape check fixtures/gemini -- python examples/frameworks/pydantic_ai_loop.py
 """
 
 import asyncio
@@ -32,10 +34,16 @@ def make_tool(d: tt.ToolDef) -> Tool:
                             takes_ctx=True, sequential=d.name in tt.SEQUENTIAL)
 
 
+def model() -> str:
+    if tt.PROVIDER == "anthropic":
+        return f"anthropic:{tt.ANTHROPIC_MODEL}"
+    if tt.PROVIDER == "gemini":
+        return f"google:{tt.MODEL or tt.GEMINI_MODEL}"
+    return f"openai-chat:{tt.OPENAI_MODEL}"
+
+
 async def main() -> None:
-    model = (f"anthropic:{tt.ANTHROPIC_MODEL}" if tt.PROVIDER == "anthropic"
-             else f"openai-chat:{tt.OPENAI_MODEL}")
-    agent = Agent(model, tools=[make_tool(d) for d in tt.tool_definitions()])
+    agent = Agent(model(), tools=[make_tool(d) for d in tt.tool_definitions()])
     if tt.STREAM:
         # Not `run_stream`: it takes the first text as the final output and stops there, so a
         # response with text before its tool calls would end the run (its docstring says so).

@@ -1,8 +1,9 @@
 // The Vercel AI SDK: `generateText` (or `streamText` when the cassette streams) with the
 // recorded tools, run for several steps until the model answers without tool calls.
 //
-// OpenAI cassettes use `openai.chat(model)` (Chat Completions; `openai(model)` would be the
-// Responses API), Anthropic cassettes `anthropic(model)`. Each recorded tool is a `tool()` with
+// Responses cassettes use `openai(model)`, the SDK's default OpenAI model (the Responses API,
+// with the recorded model id); Chat Completions cassettes `openai.chat(model)`, Anthropic
+// cassettes `anthropic(model)`. Each recorded tool is a `tool()` with
 // the recorded JSON schema (`jsonSchema`); its `execute` posts the arguments to the tool endpoint
 // with the call id the SDK passes it, and throws when the tool fails, which the SDK sends to the
 // model as an error result. The SDK runs a step's calls concurrently; calls of
@@ -10,6 +11,7 @@
 // setting for it).
 //
 //   cd examples/frameworks && npm ci
+//   tooltape check fixtures/openai-responses -- node examples/frameworks/vercel_ai_sdk.mjs
 //   tooltape check fixtures/openai-chat -- node examples/frameworks/vercel_ai_sdk.mjs
 //   tooltape check fixtures/anthropic -- node examples/frameworks/vercel_ai_sdk.mjs
 
@@ -29,20 +31,23 @@ function model() {
     // https://api.anthropic.com/v1); the official SDKs' ANTHROPIC_BASE_URL does not.
     return createAnthropic({ baseURL: `${env.ANTHROPIC_BASE_URL}/v1` })("claude-sonnet-4-5");
   }
+  if (provider === "openai-responses") {
+    return createOpenAI()(env.TOOLTAPE_MODEL || "gpt-4o");
+  }
   return createOpenAI().chat("gpt-4o");
 }
 
 function definitions() {
   const recorded = JSON.parse(readFileSync(env.TOOLTAPE_TOOLS_FILE, "utf8"));
-  return recorded.map((t) =>
-    provider === "anthropic"
-      ? { name: t.name, description: t.description, schema: t.input_schema }
-      : {
-          name: t.function.name,
-          description: t.function.description,
-          schema: t.function.parameters ?? { type: "object", properties: {} },
-        },
-  );
+  const empty = { type: "object", properties: {} };
+  return recorded.map((t) => {
+    if (provider === "anthropic") {
+      return { name: t.name, description: t.description, schema: t.input_schema };
+    }
+    // Responses tools are flat; Chat Completions tools nest under `function`.
+    const fn = provider === "openai-responses" ? t : t.function;
+    return { name: fn.name, description: fn.description, schema: fn.parameters ?? empty };
+  });
 }
 
 let queue = Promise.resolve();

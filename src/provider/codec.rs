@@ -77,6 +77,22 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// The stream does not decode.
     fn sse_to_json(&self, frames: &[String]) -> Result<String, ResponseError>;
 
+    /// The stream the provider's API sends for a recorded stream `frames` to a loop whose
+    /// `request` did not turn on a stream shape the recording has (Gemini's `partialArgs`
+    /// argument streaming is sent only on request): the same turn re-encoded. `None` when the
+    /// recorded frames fit the request and go out verbatim (the default).
+    ///
+    /// # Errors
+    /// The stream does not decode.
+    fn restream(
+        &self,
+        frames: &[String],
+        request: &Value,
+    ) -> Option<Result<Vec<String>, ResponseError>> {
+        let _ = (frames, request);
+        None
+    }
+
     /// The id of a recorded response (a JSON body, or a stream's events), when the provider
     /// gives one that a stateful continuation can name.
     fn response_id(&self, json: Option<&str>, events: &[Event]) -> Option<String> {

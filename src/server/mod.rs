@@ -7,6 +7,7 @@ mod ledger;
 mod limits;
 mod mock;
 mod replay;
+mod served;
 mod sessions;
 mod tools;
 

@@ -4,7 +4,7 @@
 //! any number of loops can replay one cassette at once without a shared cursor.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,11 +13,11 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
-use super::ledger::Ledger;
 use super::limits::Limits;
+use super::served::Served;
 use super::sessions::session_ids;
 use super::tools::{self, ToolDesk, ToolReply};
-use crate::cassette::{Cassette, ResponseBody};
+use crate::cassette::Cassette;
 use crate::conformance::{
     self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
 };
@@ -62,79 +62,12 @@ impl Reply {
         }
     }
 
-    fn error(provider: Provider, rejection: &Rejection, status: Option<u16>) -> Self {
+    pub(super) fn error(provider: Provider, rejection: &Rejection, status: Option<u16>) -> Self {
         let reply = provider.render_rejection(rejection);
         Reply::Json {
             status: status.unwrap_or(reply.status),
             body: Bytes::from(reply.body),
         }
-    }
-}
-
-/// A cassette ready to serve: its replies built once, and the ledger its verdict is read from.
-#[derive(Debug)]
-pub(super) struct Served {
-    pub(super) cassette: Arc<Cassette>,
-    replies: Vec<Reply>,
-    ledger: Mutex<Ledger>,
-}
-
-impl Served {
-    /// Turn `t` in the mode its recording does not have, encoded by the codec from the
-    /// recorded response (`request` is what the loop sent, for stream options).
-    fn in_other_mode(&self, t: usize, request: Option<&Value>) -> Reply {
-        let codec = self.cassette.provider().codec();
-        let encoded = match &self.cassette.turns[t].response.body {
-            ResponseBody::Json { text } => codec
-                .json_to_sse(text, request.unwrap_or(&Value::Null))
-                .map(|frames| Reply::Sse {
-                    frames: frames.into_iter().map(Bytes::from).collect(),
-                }),
-            ResponseBody::Sse { frames } => codec.sse_to_json(frames).map(|text| Reply::Json {
-                status: 200,
-                body: Bytes::from(text),
-            }),
-        };
-        encoded.unwrap_or_else(|e| {
-            Reply::error(
-                self.cassette.provider(),
-                &Rejection::Harness {
-                    message: format!(
-                        "tooltape: turn {} of cassette `{}` cannot be served in the other mode: {e}",
-                        t + 1,
-                        self.cassette.name()
-                    ),
-                },
-                Some(500),
-            )
-        })
-    }
-
-    fn new(cassette: Arc<Cassette>) -> Self {
-        let replies = cassette
-            .turns
-            .iter()
-            .map(|t| match &t.response.body {
-                ResponseBody::Json { text } => Reply::Json {
-                    status: t.response.status,
-                    body: Bytes::from(text.clone()),
-                },
-                ResponseBody::Sse { frames } => Reply::Sse {
-                    frames: frames.iter().map(|f| Bytes::from(f.clone())).collect(),
-                },
-            })
-            .collect();
-        Self {
-            cassette,
-            replies,
-            ledger: Mutex::default(),
-        }
-    }
-
-    fn ledger(&self) -> MutexGuard<'_, Ledger> {
-        self.ledger
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -346,14 +279,13 @@ impl Replay {
                 if !served.cassette.calls(t).is_empty() {
                     self.desk.served(&id, t);
                 }
-                let recorded = &served.replies[t];
                 let asks_stream = decoded.as_ref().is_ok_and(|r| r.stream);
-                match (recorded, asks_stream) {
-                    (Reply::Json { status: 200, .. }, true) | (Reply::Sse { .. }, false) => {
+                match served.reencoded_for(t, asks_stream, parsed.as_ref().ok()) {
+                    Some(reply) => {
                         reencoded = true;
-                        served.in_other_mode(t, parsed.as_ref().ok())
+                        reply
                     }
-                    _ => recorded.clone(),
+                    None => served.replies[t].clone(),
                 }
             }
             (None, None) => Reply::error(
@@ -628,38 +560,7 @@ impl Replay {
     /// synthetic (made up by the import of a recording that ends with tool calls).
     #[must_use]
     pub fn served_notes(&self, session: &str) -> Vec<String> {
-        let Some(served) = self.served(session) else {
-            return Vec::new();
-        };
-        let ledger = served.ledger();
-        let synthetic = ledger
-            .served
-            .iter()
-            .filter(|t| {
-                served
-                    .cassette
-                    .turns
-                    .get(**t)
-                    .is_some_and(|turn| turn.response.synthetic)
-            })
-            .map(|t| {
-                format!(
-                    "turn {} was answered with a synthetic response: the recording ends before it, so its final answer is made up (the request was judged all the same)",
-                    t + 1
-                )
-            });
-        let reencoded = ledger.reencoded.iter().map(|&(t, streamed)| {
-            let (asked, recorded) = if streamed {
-                ("a stream", "JSON")
-            } else {
-                ("JSON", "a stream")
-            };
-            format!(
-                "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
-                t + 1
-            )
-        });
-        synthetic.chain(reencoded).collect()
+        self.served(session).map(|s| s.notes()).unwrap_or_default()
     }
 
     /// The notes of one session's requests (problems that are not the loop's conformance),

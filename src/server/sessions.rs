@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use super::replay::{Replay, Served};
+use super::replay::Replay;
+use super::served::Served;
 use crate::cassette::Cassette;
 use crate::provider::{DecodedRequest, Provider};
 

@@ -1,7 +1,8 @@
 //! Tool endpoints: `POST /tools/{name}` runs a simulated tool call of the current turn.
 //!
-//! A request is matched to a call (by the `tooltape-call-id` header, else by name and arguments
-//! among the calls of the turns served to the session, the most recently served turn first and
+//! A request is matched to a call (by the `tooltape-call-id` header, else by name and arguments;
+//! also by name and arguments for an id the cassette does not know where calls need not carry
+//! ids, since the loop's SDK invented it; among the calls of the turns served to the session, the most recently served turn first and
 //! a call not made yet before one already made, identical calls in order), waits for the
 //! barrier, then the simulated latency, and answers with the recorded result: a string as
 //! `text/plain`, other content as JSON, a failing tool with 500, a hung tool never.
@@ -20,6 +21,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::cassette::Cassette;
+use crate::provider::Pairing;
 use crate::transcript::ToolCall;
 
 /// What a tool endpoint answers.
@@ -107,9 +109,18 @@ impl ToolDesk {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let desk = sessions.entry(session.to_owned()).or_default();
-        let (turn, index) = match call_id {
+        let by_id = match call_id {
             Some(id) => find_by_id(cassette, name, id)?,
-            None => {
+            None => None,
+        };
+        // Where calls need not carry ids, the loop's SDK invents them (pydantic-ai's
+        // `pyd_ai_…` for Gemini): an id the cassette does not know says nothing, so the call
+        // is found by name and arguments.
+        let invented = cassette.provider().codec().facts().pairing == Pairing::ByOrderAndName;
+        let (turn, index) = match (by_id, call_id) {
+            (Some(found), _) => found,
+            (None, Some(id)) if !invented => return Err(unknown_id(cassette, id)),
+            (None, _) => {
                 let Some(&latest) = desk.served.last() else {
                     return Err(format!(
                         "tooltape: no response with tool calls has been served to this session yet, so `{name}` matches no call"
@@ -170,7 +181,8 @@ impl ToolDesk {
     }
 }
 
-fn find_by_id(cassette: &Cassette, name: &str, id: &str) -> Result<(usize, usize), String> {
+/// The call with id `id` (turn, index), `None` when no call of the cassette has it.
+fn find_by_id(cassette: &Cassette, name: &str, id: &str) -> Result<Option<(usize, usize)>, String> {
     for turn in 0..cassette.turns.len() {
         if let Some(i) = cassette.calls(turn).iter().position(|c| c.id == id) {
             let call = &cassette.calls(turn)[i];
@@ -180,13 +192,17 @@ fn find_by_id(cassette: &Cassette, name: &str, id: &str) -> Result<(usize, usize
                     call.name, call.name
                 ));
             }
-            return Ok((turn, i));
+            return Ok(Some((turn, i)));
         }
     }
-    Err(format!(
+    Ok(None)
+}
+
+fn unknown_id(cassette: &Cassette, id: &str) -> String {
+    format!(
         "tooltape: no call of cassette `{}` has the id `{id}` (header tooltape-call-id); send the id of the call you are running",
         cassette.name()
-    ))
+    )
 }
 
 fn no_match(cassette: &Cassette, turn: usize, name: &str, arguments: &str) -> String {

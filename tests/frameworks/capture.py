@@ -2,7 +2,8 @@
 """Wraps a loop under `tooltape check` and writes down every request it sends, with the answer.
 
 For reproductions (tests/frameworks/FALSE_POSITIVES.md): a forwarding proxy on 127.0.0.1 sits
-between the loop and the replay server, the loop's OPENAI_BASE_URL, ANTHROPIC_BASE_URL and
+between the loop and the replay server, the loop's OPENAI_BASE_URL, ANTHROPIC_BASE_URL,
+GOOGLE_GEMINI_BASE_URL and
 TOOLTAPE_TOOLS_URL point at it, and each exchange goes to `OUT/{TOOLTAPE_CASSETTE}.jsonl`
 (method, path, the headers that matter, the body; status and body of the answer).
 
@@ -96,7 +97,8 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     here = f"http://127.0.0.1:{server.server_address[1]}"
     env = dict(os.environ)
-    for var in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "TOOLTAPE_TOOLS_URL", "TOOLTAPE_URL"):
+    for var in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "TOOLTAPE_TOOLS_URL",
+                "TOOLTAPE_URL"):
         if var in env:
             env[var] = env[var].replace(origin, here)
     code = subprocess.run(command, env=env).returncode

@@ -4,8 +4,9 @@
 //! (pydantic-ai, the OpenAI Agents SDK, LangGraph and the Anthropic SDK's tool runner from
 //! PyPI into `target/frameworks-venv`, the Vercel AI SDK from npm into
 //! `examples/frameworks/node_modules`; once, later runs reuse them), runs each framework's loop
-//! in `examples/frameworks/` over all of `fixtures/openai-chat` and `fixtures/anthropic`, and
-//! compares every cassette's verdict with `tests/frameworks/expected.json`: conformant, or
+//! in `examples/frameworks/` over all of `fixtures/openai-chat` and `fixtures/anthropic` (and
+//! `fixtures/openai-responses` for openai-agents and the Vercel AI SDK, `fixtures/gemini` for
+//! pydantic-ai), and compares every cassette's verdict with `tests/frameworks/expected.json`: conformant, or
 //! exactly the findings of a documented framework bug or of a tooltape false positive that is
 //! pending a fix (`tests/frameworks/FALSE_POSITIVES.md`). Python loops run warm
 //! (`scripts/warm_python.py`: the framework imported once, a fork per run), which is what

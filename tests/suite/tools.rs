@@ -375,3 +375,40 @@ async fn a_result_recorded_as_text_blocks_comes_out_as_its_text() {
     let (status, body) = call(&replay, &calls[0].name, &calls[0].id).await;
     assert_eq!((status, body.as_str()), (200, "5"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_id_the_loop_invented_for_a_call_without_one_is_matched_by_name_and_arguments() {
+    // pydantic-ai's GoogleModel names Gemini's id-less calls `pyd_ai_…` and its tools pass
+    // that id on: the cassette cannot know it, so the call is found by name and arguments.
+    let cassette = with_tools(
+        "gemini/fantasy-2.5-flash-parallel2-followup.json",
+        true,
+        &[],
+    );
+    let replay = served(cassette.clone(), Some(Duration::from_secs(1)));
+    let (a, m) = tokio::join!(
+        call(&replay, "add", "pyd_ai_b3c26676c10e434ebf98308d59b65911"),
+        call(
+            &replay,
+            "multiply",
+            "pyd_ai_4feb0fc13bd7432b9e0c0a897e42e48d"
+        )
+    );
+    assert_eq!(a, (200, r#"{"result":"5"}"#.to_owned()));
+    assert_eq!(m, (200, r#"{"result":"6"}"#.to_owned()));
+    let calls = cassette.calls(0);
+    let spans = replay.tool_spans("s");
+    let ids: Vec<&str> = spans.iter().map(|s| s.call_id.as_str()).collect();
+    assert!(
+        ids.contains(&calls[0].id.as_str()) && ids.contains(&calls[1].id.as_str()),
+        "{ids:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unknown_id_for_a_provider_whose_calls_carry_ids_gets_a_404() {
+    let replay = served(load(TWO), Some(Duration::from_secs(1)));
+    let (status, body) = call(&replay, "add", "call_madeUp").await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("no call of cassette"), "{body}");
+}

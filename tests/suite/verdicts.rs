@@ -375,3 +375,93 @@ fn the_documented_signature_bypass_value_is_a_warning_for_a_gemini_3_model() {
     let (status, reply, _) = send(rel, &body);
     assert_eq!(status, 400, "{reply}");
 }
+
+const PARTIAL_ARGS: &str = "gemini/handmade-gemini-partial-args-stream.json";
+
+/// pydantic-ai's first request (GoogleModel, google-genai 2.34, streamed), as captured: it does
+/// not turn argument streaming on (`toolConfig.functionCallingConfig` has no
+/// `streamFunctionCallArguments`).
+fn pydantic_ai_gemini_request() -> Value {
+    json!({
+        "contents": [{"parts": [{"text": "What's the weather in Boston and in San Francisco, in Celsius?"}], "role": "user"}],
+        "tools": [{"functionDeclarations": [{"description": "Current weather in a city", "name": "get_weather",
+            "parameters_json_schema": {"type": "object", "properties": {"location": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}, "required": ["location", "unit"]}}]}],
+        "toolConfig": {"functionCallingConfig": {"mode": "VALIDATED"}},
+        "generationConfig": {"responseModalities": ["TEXT"]}
+    })
+}
+
+/// The first reply to `body` on the `partialArgs` cassette, sent to the path google-genai
+/// posts to, and the session's served notes.
+fn stream_partial_args(body: &Value) -> (u16, String, Vec<String>) {
+    let cassette = load(PARTIAL_ARGS);
+    let provider = cassette.provider();
+    let route = provider
+        .codec()
+        .route(
+            "POST",
+            "/v1beta/models/gemini-3-pro-preview:streamGenerateContent",
+            Some("alt=sse"),
+        )
+        .expect("a Gemini route");
+    let replay = Replay::new();
+    replay.add_session("s", cassette);
+    let reply = replay.handle_model_routed(
+        Some("s"),
+        provider,
+        &route,
+        RequestMeta::all(),
+        &serde_json::to_vec(body).unwrap(),
+    );
+    let text = String::from_utf8(reply.body_bytes().to_vec()).unwrap();
+    (reply.status(), text, replay.served_notes("s"))
+}
+
+#[test]
+fn streamed_call_arguments_go_out_as_whole_calls_to_a_loop_that_did_not_turn_them_on() {
+    let (status, body, notes) = stream_partial_args(&pydantic_ai_gemini_request());
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !body.contains("partialArgs") && !body.contains("willContinue"),
+        "{body}"
+    );
+    let codec = Provider::Gemini.codec();
+    let frames = tooltape::provider::sse::split_frames(&body);
+    let turn = codec
+        .decode_response_sse(&tooltape::provider::sse::parse_frames(&frames))
+        .unwrap();
+    let calls: Vec<(String, Value)> = turn
+        .tool_calls()
+        .map(|c| (c.name.clone(), serde_json::from_str(&c.arguments).unwrap()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (
+                "get_weather".to_owned(),
+                json!({"location": "Boston", "unit": "celsius"})
+            ),
+            (
+                "get_weather".to_owned(),
+                json!({"location": "San Francisco", "unit": "celsius"})
+            ),
+        ]
+    );
+    assert!(body.contains("\"thoughtSignature\":\"CrICAVKw"), "{body}");
+    assert!(
+        notes.iter().any(|n| n
+            .contains("turn 1 was recorded as a stream in a shape the request did not turn on")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_loop_that_turns_argument_streaming_on_gets_the_recorded_fragments() {
+    let mut body = pydantic_ai_gemini_request();
+    body["toolConfig"]["functionCallingConfig"]["streamFunctionCallArguments"] = json!(true);
+    let (status, served, notes) = stream_partial_args(&body);
+    assert_eq!(status, 200, "{served}");
+    assert!(served.contains("partialArgs"), "{served}");
+    assert!(notes.is_empty(), "{notes:?}");
+}

@@ -147,6 +147,14 @@ impl Codec for Gemini {
         super::reencode::sse_to_json(frames)
     }
 
+    fn restream(
+        &self,
+        frames: &[String],
+        request: &Value,
+    ) -> Option<Result<Vec<String>, ResponseError>> {
+        super::reencode::restream(frames, request)
+    }
+
     fn system_prompt(&self, request: &Value) -> String {
         request
             .get("systemInstruction")

@@ -1,0 +1,139 @@
+//! A cassette ready to serve: its recorded replies built once, the turns the codec encodes
+//! afresh for what a loop asked (the other mode, or a stream shape the request did not turn
+//! on), and the ledger its verdict is read from.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::ledger::Ledger;
+use super::replay::Reply;
+use crate::cassette::{Cassette, ResponseBody};
+use crate::provider::Rejection;
+
+/// One cassette with its replies and its session's ledger.
+#[derive(Debug)]
+pub(super) struct Served {
+    pub(super) cassette: Arc<Cassette>,
+    pub(super) replies: Vec<Reply>,
+    ledger: Mutex<Ledger>,
+}
+
+impl Served {
+    pub(super) fn new(cassette: Arc<Cassette>) -> Self {
+        let replies = cassette
+            .turns
+            .iter()
+            .map(|t| match &t.response.body {
+                ResponseBody::Json { text } => Reply::Json {
+                    status: t.response.status,
+                    body: Bytes::from(text.clone()),
+                },
+                ResponseBody::Sse { frames } => Reply::Sse {
+                    frames: frames.iter().map(|f| Bytes::from(f.clone())).collect(),
+                },
+            })
+            .collect();
+        Self {
+            cassette,
+            replies,
+            ledger: Mutex::default(),
+        }
+    }
+
+    pub(super) fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Turn `t` encoded by the codec from the recorded response when the recording does not
+    /// fit what the loop asked for (`asks_stream`; `request` is what it sent, for stream
+    /// options): recorded in the other mode, or streamed in a shape the request did not turn
+    /// on. `None`: the recorded reply goes out verbatim.
+    pub(super) fn reencoded_for(
+        &self,
+        t: usize,
+        asks_stream: bool,
+        request: Option<&Value>,
+    ) -> Option<Reply> {
+        let codec = self.cassette.provider().codec();
+        let request = request.unwrap_or(&Value::Null);
+        let response = &self.cassette.turns[t].response;
+        let sse = |frames: Vec<String>| Reply::Sse {
+            frames: frames.into_iter().map(Bytes::from).collect(),
+        };
+        let encoded = match (&response.body, asks_stream) {
+            (ResponseBody::Json { text }, true) if response.status == 200 => {
+                codec.json_to_sse(text, request).map(sse)
+            }
+            (ResponseBody::Json { .. }, _) => return None,
+            (ResponseBody::Sse { frames }, false) => {
+                codec.sse_to_json(frames).map(|text| Reply::Json {
+                    status: 200,
+                    body: Bytes::from(text),
+                })
+            }
+            (ResponseBody::Sse { frames }, true) => codec.restream(frames, request)?.map(sse),
+        };
+        Some(encoded.unwrap_or_else(|e| {
+            Reply::error(
+                self.cassette.provider(),
+                &Rejection::Harness {
+                    message: format!(
+                        "tooltape: turn {} of cassette `{}` cannot be served as the loop asked: {e}",
+                        t + 1,
+                        self.cassette.name()
+                    ),
+                },
+                Some(500),
+            )
+        }))
+    }
+
+    /// What the report should mention about how the session was served: turns re-encoded by
+    /// the codec, and synthetic responses (made up by the import of a recording that ends
+    /// with tool calls).
+    pub(super) fn notes(&self) -> Vec<String> {
+        let ledger = self.ledger();
+        let recorded_stream = |t: usize| {
+            self.cassette
+                .turns
+                .get(t)
+                .is_some_and(|turn| matches!(turn.response.body, ResponseBody::Sse { .. }))
+        };
+        let synthetic = ledger
+            .served
+            .iter()
+            .filter(|t| {
+                self.cassette
+                    .turns
+                    .get(**t)
+                    .is_some_and(|turn| turn.response.synthetic)
+            })
+            .map(|t| {
+                format!(
+                    "turn {} was answered with a synthetic response: the recording ends before it, so its final answer is made up (the request was judged all the same)",
+                    t + 1
+                )
+            });
+        let reencoded = ledger.reencoded.iter().map(|&(t, streamed)| {
+            let (asked, recorded) = match (streamed, recorded_stream(t)) {
+                (true, true) => {
+                    return format!(
+                        "turn {} was recorded as a stream in a shape the request did not turn on (e.g. streamed call arguments) and served as the stream the API sends for it, re-encoded from the recording",
+                        t + 1
+                    );
+                }
+                (true, false) => ("a stream", "JSON"),
+                (false, _) => ("JSON", "a stream"),
+            };
+            format!(
+                "turn {} was recorded as {recorded} and served as {asked}, re-encoded from the recording",
+                t + 1
+            )
+        });
+        synthetic.chain(reencoded).collect()
+    }
+}
