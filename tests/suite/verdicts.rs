@@ -465,3 +465,27 @@ fn a_loop_that_turns_argument_streaming_on_gets_the_recorded_fragments() {
     assert!(served.contains("partialArgs"), "{served}");
     assert!(notes.is_empty(), "{notes:?}");
 }
+
+/// FP7 (tests/frameworks/FALSE_POSITIVES.md): the Vercel AI SDK's `openai(model)` with `store`
+/// at its default sends the served reasoning item by reference and the calls whole, without
+/// their item ids.
+#[test]
+fn the_ai_sdks_reasoning_item_by_reference_is_the_served_reasoning_item() {
+    let rel = "openai-responses/handmade-reasoning-encrypted.json";
+    let body = json!({"model": "gpt-5", "input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "Flights LIS to HND on 3 March and a hotel in Tokyo."}]},
+        {"type": "item_reference", "id": "rs_89419b66352724a73892b12b46ea854a43841787cf5a45ddfa"},
+        {"type": "function_call", "call_id": "call_2jnr11d3vTv3MaTJH057R2ZZ", "name": "find_flights", "arguments": "{\"from\":\"LIS\",\"to\":\"HND\"}"},
+        {"type": "function_call", "call_id": "call_EwL26RthqmqSM7BY0TV8hT9h", "name": "find_hotels", "arguments": "{\"city\":\"Tokyo\"}"},
+        {"type": "function_call_output", "call_id": "call_2jnr11d3vTv3MaTJH057R2ZZ", "output": "TP1234 LIS-HND 3 Mar 10:40, 1,120 EUR"},
+        {"type": "function_call_output", "call_id": "call_EwL26RthqmqSM7BY0TV8hT9h", "output": "Hotel Gracery Shinjuku, 142 EUR/night"}],
+        "tool_choice": "auto"});
+    let (status, reply, findings) = send(rel, &body);
+    assert_eq!(status, 200, "{reply}");
+    let errors: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(!rules(&findings).contains(&"TT006"), "{findings:#?}");
+}
