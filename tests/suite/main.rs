@@ -16,6 +16,7 @@ mod nonconformant;
 mod oracle;
 mod partition;
 mod props;
+mod pytest_plugin;
 mod python;
 mod record;
 mod report;
