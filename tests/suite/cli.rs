@@ -351,10 +351,7 @@ fn report_to_writes_more_formats_of_the_same_report_beside_the_main_one() {
         "{xml}"
     );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(
-        report["cassettes"][0]["name"],
-        "handmade-single-call"
-    );
+    assert_eq!(report["cassettes"][0]["name"], "handmade-single-call");
 
     for (bad, says) in [
         ("xml=r.xml", "`xml` is not a report format"),

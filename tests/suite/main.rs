@@ -15,6 +15,7 @@ mod load;
 mod nonconformant;
 mod oracle;
 mod partition;
+mod progress;
 mod props;
 mod pytest_plugin;
 mod python;
