@@ -1,5 +1,6 @@
 //! The one integration test binary: a module per area.
 
+mod action;
 mod bad_input;
 mod cli;
 mod discovery;

@@ -10,14 +10,20 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
 use crate::python::python;
 use crate::support::{bin, fixture_files, root};
 
-/// The venv with the pinned maturin and pytest.
-fn tools_python() -> PathBuf {
+/// The venv with the pinned maturin and pytest, made once per test run.
+pub fn tools_python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(tools_venv).clone()
+}
+
+fn tools_venv() -> PathBuf {
     let out = Command::new("bash")
         .arg(root().join("scripts/python-package-env.sh"))
         .current_dir(root())
@@ -37,7 +43,7 @@ fn tools_python() -> PathBuf {
     )
 }
 
-fn run(cmd: &mut Command, what: &str) -> String {
+pub fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         out.status.success(),
@@ -58,38 +64,46 @@ fn purelib(python: &Path) -> String {
     )
 }
 
-/// Packs the wheel from the debug build of these tests: cargo's build folder is the one
-/// `cargo test` used (`CARGO_BUILD_BUILD_DIR`), so the dependencies are not compiled again, and
-/// the final binary is linked into a target folder of its own, so the `tooltape` the other
-/// tests run is never replaced under them. Stored uncompressed: deflating a debug binary would
-/// be most of the cost. (`cargo build` still compiles the crates whose features `cargo test`
-/// unifies with the dev-dependencies' once, tokio and what uses it: later runs find them.)
-fn wheel(tools: &Path, dir: &Path) -> PathBuf {
-    let build_dir = bin()
-        .parent()
-        .and_then(Path::parent)
-        .expect("the binary sits in TARGET/debug")
-        .to_owned();
-    let out = dir.join("wheels");
-    run(
-        Command::new(tools)
-            .args(["-m", "maturin", "build", "--profile", "dev", "--quiet"])
-            .args(["--compression-method", "stored", "--auditwheel", "skip"])
-            .arg("--target-dir")
-            .arg(dir.join("target"))
-            .arg("--out")
-            .arg(&out)
-            .env("CARGO_BUILD_BUILD_DIR", &build_dir)
-            .current_dir(root()),
-        "maturin build",
-    );
-    let wheels: Vec<PathBuf> = std::fs::read_dir(&out)
-        .expect("maturin's output folder")
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
-        .collect();
-    assert_eq!(wheels.len(), 1, "one wheel: {wheels:?}");
-    wheels[0].clone()
+/// The wheel, packed once per test run from the debug build of these tests: cargo's build
+/// folder is the one `cargo test` used (`CARGO_BUILD_BUILD_DIR`), so the dependencies are not
+/// compiled again, and the final binary is linked into a target folder of its own, so the
+/// `tooltape` the other tests run is never replaced under them. Stored uncompressed:
+/// deflating a debug binary would be most of the cost. (`cargo build` still compiles, once,
+/// the crates whose features `cargo test` unifies with the dev-dependencies': tokio and what
+/// uses it; later runs find them built.)
+pub fn wheel() -> PathBuf {
+    static WHEEL: OnceLock<PathBuf> = OnceLock::new();
+    WHEEL
+        .get_or_init(|| {
+            let build_dir = bin()
+                .parent()
+                .and_then(Path::parent)
+                .expect("the binary sits in TARGET/debug")
+                .to_owned();
+            let dir = build_dir.join("test-wheel");
+            let out = dir.join("wheels");
+            let _ = std::fs::remove_dir_all(&out);
+            run(
+                Command::new(tools_python())
+                    .args(["-m", "maturin", "build", "--profile", "dev", "--quiet"])
+                    .args(["--compression-method", "stored", "--auditwheel", "skip"])
+                    .arg("--target-dir")
+                    .arg(dir.join("target"))
+                    .arg("--out")
+                    .arg(&out)
+                    .env("CARGO_BUILD_BUILD_DIR", &build_dir)
+                    .current_dir(root()),
+                "maturin build",
+            );
+            let wheels: Vec<PathBuf> = std::fs::read_dir(&out)
+                .expect("maturin's output folder")
+                .map(|e| e.expect("a directory entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+                .collect();
+            assert_eq!(wheels.len(), 1, "one wheel: {wheels:?}");
+            wheels[0].clone()
+        })
+        .clone()
 }
 
 /// A fresh venv with the wheel installed and the test tools (pytest, the SDKs) visible.
@@ -192,8 +206,7 @@ fn outcome<'a>(cases: &'a BTreeMap<String, Value>, name: &str, log: &str) -> &'a
 fn the_wheel_installs_tooltape_and_its_pytest_plugin_judges_the_sample_suite() {
     let tools = tools_python();
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let wheel = wheel(&tools, dir.path());
-    let py = fresh_venv(&tools, &wheel, dir.path());
+    let py = fresh_venv(&tools, &wheel(), dir.path());
 
     let installed = py.with_file_name("tooltape");
     let version = run(
