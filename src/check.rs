@@ -26,7 +26,8 @@ use crate::conformance::Severity;
 use crate::credentials;
 use crate::provider::Provider;
 use crate::report::{
-    CassetteReport, CommandRun, CommandStatus, Incomplete, Report, Skipped, Span, TurnTiming,
+    CassetteReport, CommandRun, CommandStatus, Incomplete, Progress, Report, Skipped, Span,
+    TurnTiming,
 };
 use crate::server::{Limits, Replay, ReplayServer};
 
@@ -78,6 +79,8 @@ pub struct CheckOptions {
     /// Set to a signal to stop the check: it is forwarded to every running command, the
     /// cassettes not started yet are not run, and the report says so.
     pub stop: Option<watch::Receiver<Option<StopSignal>>>,
+    /// Told of each cassette as it is judged (the skipped ones are not).
+    pub progress: Progress,
 }
 
 impl Default for CheckOptions {
@@ -91,6 +94,7 @@ impl Default for CheckOptions {
             limits: Limits::default(),
             keep_env: Vec::new(),
             stop: None,
+            progress: Progress::default(),
         }
     }
 }
@@ -148,6 +152,7 @@ pub async fn check(
                     "not run: the check was stopped by {} before this cassette's turn",
                     signal.name()
                 )));
+                options.progress.judged(&report);
                 return report;
             }
             let env: Vec<(String, String)> = environment(server, id, cassette, work_dir)
@@ -155,7 +160,9 @@ pub async fn check(
                 .filter(|(k, _)| !options.keep_env.contains(k))
                 .collect();
             let run = run_command(command, &env, removed, options).await;
-            judge(server.replay(), id, cassette, run)
+            let report = judge(server.replay(), id, cassette, run);
+            options.progress.judged(&report);
+            report
         })
         .buffered(options.jobs.max(1))
         .collect()

@@ -8,7 +8,7 @@ use futures::StreamExt;
 
 use crate::cassette::Cassette;
 use crate::reference_loop::{CassetteTools, LoopError, LoopOutcome, ReferenceLoop};
-use crate::report::{CassetteReport, Incomplete, Report, TurnTiming};
+use crate::report::{CassetteReport, Incomplete, Progress, Report, TurnTiming};
 use crate::server::{Replay, ReplayServer};
 
 /// Settings of a run.
@@ -25,6 +25,8 @@ pub struct RunOptions {
     /// Whether the reference loop continues turns on the provider's side
     /// ([`ReferenceLoop::stateful`]).
     pub stateful: bool,
+    /// Told of each cassette as it is judged.
+    pub progress: Progress,
 }
 
 impl Default for RunOptions {
@@ -35,6 +37,7 @@ impl Default for RunOptions {
             tool_timeout: Duration::from_secs(5),
             max_turns: 16,
             stateful: false,
+            progress: Progress::default(),
         }
     }
 }
@@ -84,6 +87,7 @@ pub async fn run(
                     "the reference loop stopped: {e}"
                 )));
             }
+            options.progress.judged(&report);
             CassetteRun { report, outcome }
         })
         .buffered(options.jobs.max(1))

@@ -51,11 +51,41 @@ pub struct Common {
     /// Strictness: `strict` makes warnings (e.g. split results) fail.
     #[arg(long, value_enum, default_value = "default")]
     pub profile: Profile,
+    /// Also write the report in FORMAT to FILE (repeatable), e.g. `--report-to
+    /// junit=tooltape.xml` beside the human report on standard output.
+    #[arg(long = "report-to", value_name = "FORMAT=FILE", value_parser = parse_report_to)]
+    pub report_to: Vec<ReportTo>,
     /// Only cassettes whose name or path contains TEXT.
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
     #[command(flatten)]
     pub cassette_size: CassetteSize,
+}
+
+/// One more copy of the report: its format and the file it goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTo {
+    /// The copy's format.
+    pub format: Format,
+    /// Where it is written.
+    pub path: PathBuf,
+}
+
+fn parse_report_to(s: &str) -> Result<ReportTo, String> {
+    let bad = |why: &str| format!("`{s}`: {why} (expected FORMAT=FILE, e.g. `junit=tooltape.xml`)");
+    let (format, path) = s.split_once('=').ok_or_else(|| bad("no `=`"))?;
+    let format = Format::from_str(format.trim(), true).map_err(|_| {
+        bad(&format!(
+            "`{format}` is not a report format: human, json or junit"
+        ))
+    })?;
+    if path.is_empty() {
+        return Err(bad("no file after `=`"));
+    }
+    Ok(ReportTo {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 /// The limit on a cassette file's size.

@@ -10,6 +10,7 @@ use super::args::{Common, Sharding};
 use super::exit::Failure;
 use super::limits::LimitArgs;
 use super::output::write_report;
+use super::progress::Bar;
 use super::signals::{Signal, Stop};
 
 pub const CHECK_HELP: &str = "\
@@ -88,6 +89,11 @@ pub struct CheckArgs {
 
 pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
     let cassettes = args.sharding.select(args.common.load(&args.paths)?);
+    let runnable = cassettes
+        .iter()
+        .filter(|c| c.requires().iter().all(|cap| args.require.contains(cap)))
+        .count();
+    let bar = Bar::start(runnable);
     let mut signals = Stop::listen()
         .map_err(|e| Failure::input(anyhow!(e).context("cannot listen for signals")))?;
     let (stop, stopped) = tokio::sync::watch::channel(None);
@@ -112,10 +118,13 @@ pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
         limits: args.limits.limits(),
         keep_env: args.keep_env,
         stop: Some(stopped),
+        progress: bar.progress(),
     };
-    let report = check(cassettes, &args.command, &options)
-        .await
-        .map_err(|e| Failure::input(anyhow!(e).context("cannot start the replay server")))?;
+    let result = check(cassettes, &args.command, &options).await;
+    bar.clear();
+    let report =
+        result.map_err(|e| Failure::input(anyhow!(e).context("cannot start the replay server")))?;
     write_report(&report, &args.common).map_err(Failure::input)?;
+    bar.summary(&report);
     Ok(report.exit_code())
 }

@@ -8,6 +8,7 @@ mod exit;
 mod import;
 mod limits;
 mod output;
+mod progress;
 mod record;
 mod rules;
 mod run;

@@ -9,6 +9,7 @@ use tooltape::run::{RunOptions, run};
 use super::args::{Common, Sharding};
 use super::exit::Failure;
 use super::output::write_report;
+use super::progress::Bar;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -37,16 +38,21 @@ pub struct RunArgs {
 
 pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
     let cassettes = args.sharding.select(args.common.load(&args.paths)?);
+    let bar = Bar::start(cassettes.len());
     let options = RunOptions {
         jobs: args.jobs,
         strict: args.common.strict(),
         tool_timeout: Duration::from_millis(args.tool_timeout_ms),
         max_turns: args.max_turns,
         stateful: args.stateful,
+        progress: bar.progress(),
     };
-    let (report, _) = run(cassettes, &options).await.map_err(|e| {
+    let result = run(cassettes, &options).await;
+    bar.clear();
+    let (report, _) = result.map_err(|e| {
         Failure::input(anyhow!(e).context("cannot start the replay server on loopback"))
     })?;
     write_report(&report, &args.common).map_err(Failure::input)?;
+    bar.summary(&report);
     Ok(report.exit_code())
 }

@@ -9,12 +9,14 @@ pub mod exit;
 mod human;
 mod incomplete;
 mod junit;
+mod progress;
 mod timing;
 
 pub use command::{CommandRun, CommandStatus};
 pub use human::{escape, render_human};
 pub use incomplete::{Culprit, Incomplete};
 pub use junit::render_junit;
+pub use progress::Progress;
 pub use timing::{Span, TurnTiming};
 
 use serde::Serialize;

@@ -328,3 +328,38 @@ fn check_explains_a_loop_that_calls_the_other_providers_endpoint() {
         "{error}"
     );
 }
+
+#[test]
+fn report_to_writes_more_formats_of_the_same_report_beside_the_main_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let json = dir.path().join("r.json");
+    let out = tooltape(&[
+        "run",
+        "fixtures/openai-chat/handmade-single-call.json",
+        "--report-to",
+        &format!("junit={}", junit.display()),
+        "--report-to",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "the reference loop conforms");
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(human.contains("PASS  handmade-single-call"), "{human}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<testcase name="handmade-single-call""#),
+        "{xml}"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["cassettes"][0]["name"], "handmade-single-call");
+
+    for (bad, says) in [
+        ("xml=r.xml", "`xml` is not a report format"),
+        ("junit", "no `=`"),
+    ] {
+        let out = tooltape(&["run", "--report-to", bad]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The one integration test binary: a module per area.
 
+mod action;
 mod bad_input;
 mod cli;
 mod discovery;
@@ -15,7 +16,9 @@ mod load;
 mod nonconformant;
 mod oracle;
 mod partition;
+mod progress;
 mod props;
+mod pytest_plugin;
 mod python;
 mod record;
 mod report;
