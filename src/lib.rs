@@ -34,6 +34,7 @@ pub mod cassette;
 pub mod check;
 pub mod conformance;
 pub mod credentials;
+pub mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod provider;
