@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use crate::cassette::{Capability, Cassette};
 use crate::conformance::Severity;
 use crate::credentials;
+use crate::fault::TurnFault;
 use crate::provider::Provider;
 use crate::report::{
     CassetteReport, CommandRun, CommandStatus, Incomplete, Report, Skipped, Span, TurnTiming,
@@ -78,6 +79,8 @@ pub struct CheckOptions {
     /// Set to a signal to stop the check: it is forwarded to every running command, the
     /// cassettes not started yet are not run, and the report says so.
     pub stop: Option<watch::Receiver<Option<StopSignal>>>,
+    /// Faults served to every cassette's loop, after the cassettes' own ([`crate::fault`]).
+    pub faults: Vec<TurnFault>,
 }
 
 impl Default for CheckOptions {
@@ -91,6 +94,7 @@ impl Default for CheckOptions {
             limits: Limits::default(),
             keep_env: Vec::new(),
             stop: None,
+            faults: Vec::new(),
         }
     }
 }
@@ -118,7 +122,11 @@ pub async fn check(
     }
     let work = work.tempdir()?;
     let work_dir = work.path();
-    let replay = Arc::new(Replay::with_limits(options.limits).with_barrier(options.barrier));
+    let replay = Arc::new(
+        Replay::with_limits(options.limits)
+            .with_barrier(options.barrier)
+            .with_faults(options.faults.clone()),
+    );
     let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;
@@ -507,7 +515,11 @@ fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -
         cassette,
         timings(cassette, &replay.served_turns(session), &spans),
     );
-    let explained = report.count(Severity::Error) > 0;
+    let fault_stop = replay.fault_stop(session);
+    let explained = report.count(Severity::Error) > 0 || fault_stop.is_some();
+    if let Some(stop) = fault_stop {
+        report.notes.push(stop);
+    }
     let notes = replay.notes(session);
     report.error = match &run.status {
         CommandStatus::NotStarted { reason } => Some(format!("the command could not start: {reason}")),

@@ -25,6 +25,8 @@ pub struct RunOptions {
     /// Whether the reference loop continues turns on the provider's side
     /// ([`ReferenceLoop::stateful`]).
     pub stateful: bool,
+    /// Faults served to the reference loop, after the cassettes' own ([`crate::fault`]).
+    pub faults: Vec<crate::fault::TurnFault>,
 }
 
 impl Default for RunOptions {
@@ -35,6 +37,7 @@ impl Default for RunOptions {
             tool_timeout: Duration::from_secs(5),
             max_turns: 16,
             stateful: false,
+            faults: Vec::new(),
         }
     }
 }
@@ -56,7 +59,7 @@ pub async fn run(
     cassettes: Vec<Arc<Cassette>>,
     options: &RunOptions,
 ) -> std::io::Result<(Report, Vec<CassetteRun>)> {
-    let replay = Arc::new(Replay::new());
+    let replay = Arc::new(Replay::new().with_faults(options.faults.clone()));
     let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;

@@ -81,6 +81,8 @@ pub struct CheckArgs {
     keep_env: Vec<String>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    faults: super::faults::FaultArgs,
     /// The agent loop to run, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -112,6 +114,7 @@ pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
         limits: args.limits.limits(),
         keep_env: args.keep_env,
         stop: Some(stopped),
+        faults: args.faults.faults,
     };
     let report = check(cassettes, &args.command, &options)
         .await

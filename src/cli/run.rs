@@ -33,6 +33,8 @@ pub struct RunArgs {
     /// whole history.
     #[arg(long)]
     stateful: bool,
+    #[command(flatten)]
+    faults: super::faults::FaultArgs,
 }
 
 pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
@@ -43,6 +45,7 @@ pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
         tool_timeout: Duration::from_millis(args.tool_timeout_ms),
         max_turns: args.max_turns,
         stateful: args.stateful,
+        faults: args.faults.faults,
     };
     let (report, _) = run(cassettes, &options).await.map_err(|e| {
         Failure::input(anyhow!(e).context("cannot start the replay server on loopback"))

@@ -1,6 +1,7 @@
 //! The replay server: replay logic ([`Replay`]) and its transports (hyper, wiremock).
 
 mod conn;
+mod faults;
 mod http;
 mod journal;
 mod ledger;

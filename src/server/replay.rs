@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use bytes::Bytes;
 use serde_json::Value;
 
+use super::faults;
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
 use super::ledger::Ledger;
 use super::limits::Limits;
@@ -21,6 +22,7 @@ use crate::cassette::{Cassette, ResponseBody};
 use crate::conformance::{
     self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
 };
+use crate::fault::{ServedFault, TurnFault};
 use crate::provider::{
     DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta, Route,
 };
@@ -41,6 +43,27 @@ pub enum Reply {
         /// The frames, each with its trailing blank line.
         frames: Arc<[Bytes]>,
     },
+    /// An API error a fault serves: a JSON body with the provider's headers.
+    Fault {
+        /// HTTP status.
+        status: u16,
+        /// Headers beside the content type, lowercase names.
+        headers: Arc<[(&'static str, String)]>,
+        /// The body.
+        body: Bytes,
+    },
+    /// A stream whose connection is closed after these frames, before the body ends.
+    Cut {
+        /// The frames sent before the cut.
+        frames: Arc<[Bytes]>,
+    },
+    /// `reply`, its first byte sent after `delay`.
+    Delayed {
+        /// How long the server waits before answering.
+        delay: Duration,
+        /// What it answers then.
+        reply: Box<Reply>,
+    },
 }
 
 impl Reply {
@@ -48,8 +71,9 @@ impl Reply {
     #[must_use]
     pub fn status(&self) -> u16 {
         match self {
-            Reply::Json { status, .. } => *status,
-            Reply::Sse { .. } => 200,
+            Reply::Json { status, .. } | Reply::Fault { status, .. } => *status,
+            Reply::Sse { .. } | Reply::Cut { .. } => 200,
+            Reply::Delayed { reply, .. } => reply.status(),
         }
     }
 
@@ -57,8 +81,21 @@ impl Reply {
     #[must_use]
     pub fn body_bytes(&self) -> Bytes {
         match self {
-            Reply::Json { body, .. } => body.clone(),
-            Reply::Sse { frames } => frames.iter().flat_map(|f| f.iter().copied()).collect(),
+            Reply::Json { body, .. } | Reply::Fault { body, .. } => body.clone(),
+            Reply::Sse { frames } | Reply::Cut { frames } => {
+                frames.iter().flat_map(|f| f.iter().copied()).collect()
+            }
+            Reply::Delayed { reply, .. } => reply.body_bytes(),
+        }
+    }
+
+    /// Whether the body is a stream.
+    #[must_use]
+    pub fn is_stream(&self) -> bool {
+        match self {
+            Reply::Sse { .. } | Reply::Cut { .. } => true,
+            Reply::Json { .. } | Reply::Fault { .. } => false,
+            Reply::Delayed { reply, .. } => reply.is_stream(),
         }
     }
 
@@ -147,6 +184,7 @@ pub struct Replay {
     desk: ToolDesk,
     barrier: Option<Duration>,
     limits: Limits,
+    faults: Arc<[TurnFault]>,
 }
 
 impl Default for Replay {
@@ -172,6 +210,7 @@ impl Replay {
             desk: ToolDesk::default(),
             barrier: None,
             limits: Limits::default(),
+            faults: Arc::new([]),
         }
     }
 
@@ -198,6 +237,14 @@ impl Replay {
     #[must_use = "the builder returns the changed replay"]
     pub fn with_barrier(mut self, grace: Option<Duration>) -> Self {
         self.barrier = grace;
+        self
+    }
+
+    /// Serves `faults` to every session, after the faults each cassette turn lists (see
+    /// [`crate::fault`]).
+    #[must_use = "the builder returns the changed replay"]
+    pub fn with_faults(mut self, faults: Vec<TurnFault>) -> Self {
+        self.faults = faults.into();
         self
     }
 
@@ -311,6 +358,7 @@ impl Replay {
                     unsupported: None,
                     findings: Vec::new(),
                     note: Some(message),
+                    fault: None,
                 },
                 NotKept::default(),
             );
@@ -332,6 +380,7 @@ impl Replay {
             conformance::keep_at_most(findings, self.limits.findings_per_request);
         let turn = decoded.as_ref().ok().map(|_| cx.echoes().next);
         let mut reencoded = false;
+        let mut fault = None;
         let reply = match (&rejection, turn) {
             (Some(r), _) => Reply::error(provider, r, None),
             (None, Some(t)) => {
@@ -340,13 +389,17 @@ impl Replay {
                 }
                 let recorded = &served.replies[t];
                 let asks_stream = decoded.as_ref().is_ok_and(|r| r.stream);
-                match (recorded, asks_stream) {
+                let real = match (recorded, asks_stream) {
                     (Reply::Json { status: 200, .. }, true) | (Reply::Sse { .. }, false) => {
                         reencoded = true;
                         served.in_other_mode(t, parsed.as_ref().ok())
                     }
                     _ => recorded.clone(),
-                }
+                };
+                let model = decoded.as_ref().map_or("", |r| r.model.as_str());
+                let (reply, served_fault) = self.fault_for(&served, t, real, model);
+                fault = served_fault;
+                reply
             }
             (None, None) => Reply::error(
                 provider,
@@ -363,15 +416,49 @@ impl Replay {
                 at_ms: self.now_ms(),
                 turn,
                 status: reply.status(),
-                streamed: matches!(reply, Reply::Sse { .. }),
+                streamed: reply.is_stream(),
                 reencoded,
                 unsupported: None,
                 findings,
                 note: None,
+                fault,
             },
             not_kept,
         );
         reply
+    }
+
+    /// The reply for the next request for response `t` of a session: the fault its plan has
+    /// for it, or `real` (the recorded turn in the mode asked for). A fault that cannot be
+    /// served to this request leaves a note and serves `real`.
+    fn fault_for(
+        &self,
+        served: &Served,
+        t: usize,
+        real: Reply,
+        model: &str,
+    ) -> (Reply, Option<ServedFault>) {
+        let k = {
+            let mut ledger = served.ledger();
+            let k = ledger.attempts.entry(t).or_default();
+            let this = *k;
+            *k = k.saturating_add(1);
+            this
+        };
+        let Some(fault) = faults::planned(&served.cassette, &self.faults, t, k) else {
+            return (real, None);
+        };
+        let codec = served.cassette.provider().codec();
+        match faults::apply(codec, fault, &real, model) {
+            Ok((reply, served_fault)) => (reply, Some(served_fault)),
+            Err(note) => {
+                let mut ledger = served.ledger();
+                if ledger.unserved.len() < 16 {
+                    ledger.unserved.insert(format!("turn {}: {note}", t + 1));
+                }
+                (real, None)
+            }
+        }
     }
 
     /// Handles a request to a route no codec serves: answers 404 with a JSON error in the
@@ -425,6 +512,7 @@ impl Replay {
                     unsupported: Some(UnsupportedRoute { route, advice }),
                     findings: Vec::new(),
                     note: Some(message),
+                    fault: None,
                 },
                 NotKept::default(),
             );
@@ -437,16 +525,24 @@ impl Replay {
     fn record_model(&self, served: &Served, entry: ModelEntry, not_kept: NotKept) {
         {
             let mut ledger = served.ledger();
+            let failure = entry
+                .fault
+                .is_some_and(|f| f.kind != crate::fault::FaultKind::SlowFirstByte);
             let request = SessionRequest {
                 turn: entry.turn,
-                served: entry.status == 200,
+                served: entry.status == 200 && !failure,
             };
+            if let Some(turn) = entry.turn
+                && entry.unsupported.is_none()
+            {
+                ledger.faults.request(turn, entry.fault, entry.at_ms);
+            }
             match &entry.unsupported {
                 Some(route) => ledger.unsupported(route),
                 None => ledger.request(request, &entry.findings, self.limits.findings_per_session),
             }
             ledger.not_kept.merge(not_kept);
-            if let Some(turn) = entry.turn.filter(|_| entry.status == 200) {
+            if let Some(turn) = entry.turn.filter(|_| request.served) {
                 ledger.served.insert(turn);
                 if entry.reencoded {
                     ledger.reencoded.insert((turn, entry.streamed));
@@ -462,8 +558,16 @@ impl Replay {
     /// Keeps a tool call's span in the session's ledger (the first call of each id), then
     /// journals it.
     fn record_tool(&self, served: &Served, entry: ToolEntry) {
+        let fails = served.cassette.tool(&entry.name).fails.is_some();
+        let mut ledger = served.ledger();
+        ledger.faults.tool_call(
+            entry.turn,
+            &entry.call_id,
+            &entry.name,
+            entry.repeat && !fails,
+        );
         if !entry.repeat {
-            served.ledger().spans.push(Span {
+            ledger.spans.push(Span {
                 turn: entry.turn,
                 call_id: entry.call_id.clone(),
                 name: entry.name.clone(),
@@ -472,6 +576,7 @@ impl Replay {
                 barrier_timed_out: entry.barrier_timed_out,
             });
         }
+        drop(ledger);
         self.journal.push(Entry::Tool(entry));
     }
 
@@ -690,10 +795,19 @@ impl Replay {
             tool_spans: ledger.spans.clone(),
             barrier: self.barrier.is_some(),
             unsupported: ledger.unsupported.clone(),
+            faults: ledger.faults.clone(),
         };
         drop(ledger);
         findings.extend(conformance::judge_session(&cx));
         findings
+    }
+
+    /// When one session's last request was answered with a failure (a fault), what to say
+    /// about the loop stopping there; a command that fails after it is explained by it.
+    #[must_use]
+    pub fn fault_stop(&self, session: &str) -> Option<String> {
+        self.served(session)
+            .and_then(|s| s.ledger().faults.explains_a_stop())
     }
 
     /// The findings of one session that were found but not kept (over a limit), by severity.
@@ -757,7 +871,21 @@ impl Replay {
                 t + 1
             )
         });
-        synthetic.chain(reencoded).collect()
+        let faults = ledger.faults.turns.iter().map(|(t, f)| {
+            format!(
+                "turn {}: {} fault{} served, {} retr{} after them",
+                t + 1,
+                f.served,
+                if f.served == 1 { "" } else { "s" },
+                f.retries,
+                if f.retries == 1 { "y" } else { "ies" }
+            )
+        });
+        synthetic
+            .chain(reencoded)
+            .chain(faults)
+            .chain(ledger.unserved.iter().cloned())
+            .collect()
     }
 
     /// The notes of one session's requests (problems that are not the loop's conformance),

@@ -86,6 +86,7 @@ fn session_example_with(
             .collect(),
         barrier: false,
         unsupported,
+        faults: tooltape::conformance::FaultLog::default(),
     };
     let findings = tooltape::conformance::judge_session(&cx);
     (
