@@ -52,8 +52,9 @@ pub struct TurnFaults {
     pub early: Option<(f64, u64)>,
     /// Whether its last reply was a broken stream (cut, or without its end).
     pub truncated: Option<FaultKind>,
-    /// Calls of it run at the tool endpoints while its last reply was a broken stream.
-    pub ran_truncated: Vec<String>,
+    /// Calls of it run at the tool endpoints while its last reply was a broken stream, with
+    /// how it was broken.
+    pub ran_truncated: Vec<(String, FaultKind)>,
 }
 
 impl FaultLog {
@@ -97,11 +98,11 @@ impl FaultLog {
     /// before and its first call succeeded.
     pub fn tool_call(&mut self, turn: usize, call_id: &str, name: &str, repeat: bool) {
         if let Some(t) = self.turns.get_mut(&turn)
-            && t.truncated.is_some()
+            && let Some(kind) = t.truncated
             && t.ran_truncated.len() < KEPT
-            && !t.ran_truncated.iter().any(|c| c == call_id)
+            && !t.ran_truncated.iter().any(|(c, _)| c == call_id)
         {
-            t.ran_truncated.push(call_id.to_owned());
+            t.ran_truncated.push((call_id.to_owned(), kind));
         }
         if repeat
             && !self.turns.is_empty()
@@ -268,7 +269,7 @@ static TT022: RuleInfo = RuleInfo {
     id: "TT022",
     name: "executed-truncated-calls",
     severity: Severity::Error,
-    summary: "the loop ran tool calls of a stream that was cut or ended without its end event, as if it were complete",
+    summary: "the loop ran tool calls of a stream that was cut, as if it were complete; a warning for a stream that ended cleanly without its stop reason (its calls looked whole, and the official SDKs do not flag it)",
 };
 impl Rule for ExecutedTruncatedCalls {
     fn info(&self) -> &'static RuleInfo {
@@ -276,20 +277,30 @@ impl Rule for ExecutedTruncatedCalls {
     }
     fn check_session(&self, cx: &SessionContext<'_>, out: &mut Vec<Finding>) {
         for (turn, t) in &cx.faults.turns {
-            if t.ran_truncated.is_empty() {
-                continue;
+            for kind in [FaultKind::CutStream, FaultKind::NoTerminalEvent] {
+                let ids: Vec<String> = t
+                    .ran_truncated
+                    .iter()
+                    .filter(|(_, k)| *k == kind)
+                    .map(|(c, _)| format!("`{c}`"))
+                    .collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                let mut f = TT022.finding(
+                    Some(turn + 1),
+                    format!(
+                        "the stream of turn {} was broken (`{kind}`) and the loop ran {} before getting the turn whole",
+                        turn + 1,
+                        ids.join(", ")
+                    ),
+                    "run a turn's calls only once its stream has ended with its stop reason (`finish_reason`, `stop_reason`, `response.completed`); on a broken stream, retry the request",
+                );
+                if kind == FaultKind::NoTerminalEvent {
+                    f.severity = Severity::Warning;
+                }
+                out.push(f);
             }
-            let ids: Vec<String> = t.ran_truncated.iter().map(|c| format!("`{c}`")).collect();
-            out.push(TT022.finding(
-                Some(turn + 1),
-                format!(
-                    "the stream of turn {} was broken ({}) and the loop ran {} before getting the turn whole",
-                    turn + 1,
-                    t.truncated.map_or("cut".into(), |k| format!("`{k}`")),
-                    ids.join(", ")
-                ),
-                "run a turn's calls only once its stream has ended with its stop reason (`finish_reason`, `stop_reason`, `response.completed`); on a broken stream, retry the request",
-            ));
         }
     }
 }
@@ -338,7 +349,10 @@ mod tests {
         log.tool_call(0, "a", "t", false);
         log.request(0, None, 10.0);
         log.tool_call(0, "b", "t", false);
-        assert_eq!(log.turns[&0].ran_truncated, vec!["a".to_owned()]);
+        assert_eq!(
+            log.turns[&0].ran_truncated,
+            vec![("a".to_owned(), FaultKind::CutStream)]
+        );
     }
 
     #[test]
