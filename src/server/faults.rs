@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::replay::Reply;
+use super::reply::Reply;
 use crate::cassette::Cassette;
 use crate::fault::{Fault, FaultKind, ServedFault, TurnFault};
 use crate::provider::{ApiError, Codec};
@@ -109,7 +109,6 @@ pub(super) fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Provider;
 
     fn cassette() -> Cassette {
         Cassette::load(concat!(
@@ -148,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_cut_keeps_the_frames_before_it_and_never_the_whole_stream() {
-        let codec = Provider::Anthropic.codec();
+        let codec = cassette().provider().codec();
         let frames: Arc<[Bytes]> = (0..4)
             .map(|i| Bytes::from(format!("data: {i}\n\n")))
             .collect();
@@ -164,7 +163,12 @@ mod tests {
 
     #[test]
     fn a_stream_fault_is_not_served_to_a_request_for_json() {
-        let codec = Provider::OpenAiChat.codec();
+        let chat = Cassette::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/openai-chat/fantasy-gpt-4o-parallel2-followup.json"
+        ))
+        .unwrap();
+        let codec = chat.provider().codec();
         let real = Reply::Json {
             status: 200,
             body: Bytes::from_static(b"{}"),

@@ -31,7 +31,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use super::conn::{Activity, HostPolicy, Watched};
-use super::replay::{Replay, Reply};
+use super::replay::Replay;
+use super::reply::Reply;
 use crate::cassette::Cassette;
 use crate::provider::{Provider, RequestMeta};
 

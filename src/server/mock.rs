@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use wiremock::{Request, Respond, ResponseTemplate};
 
-use super::replay::{Replay, Reply};
+use super::replay::Replay;
+use super::reply::Reply;
 use crate::cassette::Cassette;
 use crate::conformance::Finding;
 use crate::provider::{Provider, RequestMeta, Route};

@@ -4,21 +4,21 @@
 //! any number of loops can replay one cassette at once without a shared cursor.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use bytes::Bytes;
 use serde_json::Value;
 
 use super::faults;
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
-use super::ledger::Ledger;
 use super::limits::Limits;
+use super::reply::Reply;
+use super::served::Served;
 use super::sessions::{bare_url_fit, list, session_ids};
 use super::tools::{self, ToolDesk, ToolReply};
-use crate::cassette::{Cassette, ResponseBody};
+use crate::cassette::Cassette;
 use crate::conformance::{
     self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
 };
@@ -27,153 +27,6 @@ use crate::provider::{
     DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta, Route,
 };
 use crate::span::Span;
-
-/// What the server answers.
-#[derive(Debug, Clone)]
-pub enum Reply {
-    /// A JSON body with a status.
-    Json {
-        /// HTTP status.
-        status: u16,
-        /// The body.
-        body: Bytes,
-    },
-    /// A server-sent event stream, written frame by frame.
-    Sse {
-        /// The frames, each with its trailing blank line.
-        frames: Arc<[Bytes]>,
-    },
-    /// An API error a fault serves: a JSON body with the provider's headers.
-    Fault {
-        /// HTTP status.
-        status: u16,
-        /// Headers beside the content type, lowercase names.
-        headers: Arc<[(&'static str, String)]>,
-        /// The body.
-        body: Bytes,
-    },
-    /// A stream whose connection is closed after these frames, before the body ends.
-    Cut {
-        /// The frames sent before the cut.
-        frames: Arc<[Bytes]>,
-    },
-    /// `reply`, its first byte sent after `delay`.
-    Delayed {
-        /// How long the server waits before answering.
-        delay: Duration,
-        /// What it answers then.
-        reply: Box<Reply>,
-    },
-}
-
-impl Reply {
-    /// The HTTP status.
-    #[must_use]
-    pub fn status(&self) -> u16 {
-        match self {
-            Reply::Json { status, .. } | Reply::Fault { status, .. } => *status,
-            Reply::Sse { .. } | Reply::Cut { .. } => 200,
-            Reply::Delayed { reply, .. } => reply.status(),
-        }
-    }
-
-    /// The whole body as bytes (frames concatenated).
-    #[must_use]
-    pub fn body_bytes(&self) -> Bytes {
-        match self {
-            Reply::Json { body, .. } | Reply::Fault { body, .. } => body.clone(),
-            Reply::Sse { frames } | Reply::Cut { frames } => {
-                frames.iter().flat_map(|f| f.iter().copied()).collect()
-            }
-            Reply::Delayed { reply, .. } => reply.body_bytes(),
-        }
-    }
-
-    /// Whether the body is a stream.
-    #[must_use]
-    pub fn is_stream(&self) -> bool {
-        match self {
-            Reply::Sse { .. } | Reply::Cut { .. } => true,
-            Reply::Json { .. } | Reply::Fault { .. } => false,
-            Reply::Delayed { reply, .. } => reply.is_stream(),
-        }
-    }
-
-    fn error(provider: Provider, rejection: &Rejection, status: Option<u16>) -> Self {
-        let reply = provider.render_rejection(rejection);
-        Reply::Json {
-            status: status.unwrap_or(reply.status),
-            body: Bytes::from(reply.body),
-        }
-    }
-}
-
-/// A cassette ready to serve: its replies built once, and the ledger its verdict is read from.
-#[derive(Debug)]
-struct Served {
-    cassette: Arc<Cassette>,
-    replies: Vec<Reply>,
-    ledger: Mutex<Ledger>,
-}
-
-impl Served {
-    /// Turn `t` in the mode its recording does not have, encoded by the codec from the
-    /// recorded response (`request` is what the loop sent, for stream options).
-    fn in_other_mode(&self, t: usize, request: Option<&Value>) -> Reply {
-        let codec = self.cassette.provider().codec();
-        let encoded = match &self.cassette.turns[t].response.body {
-            ResponseBody::Json { text } => codec
-                .json_to_sse(text, request.unwrap_or(&Value::Null))
-                .map(|frames| Reply::Sse {
-                    frames: frames.into_iter().map(Bytes::from).collect(),
-                }),
-            ResponseBody::Sse { frames } => codec.sse_to_json(frames).map(|text| Reply::Json {
-                status: 200,
-                body: Bytes::from(text),
-            }),
-        };
-        encoded.unwrap_or_else(|e| {
-            Reply::error(
-                self.cassette.provider(),
-                &Rejection::Harness {
-                    message: format!(
-                        "tooltape: turn {} of cassette `{}` cannot be served in the other mode: {e}",
-                        t + 1,
-                        self.cassette.name()
-                    ),
-                },
-                Some(500),
-            )
-        })
-    }
-
-    fn new(cassette: Arc<Cassette>) -> Self {
-        let replies = cassette
-            .turns
-            .iter()
-            .map(|t| match &t.response.body {
-                ResponseBody::Json { text } => Reply::Json {
-                    status: t.response.status,
-                    body: Bytes::from(text.clone()),
-                },
-                ResponseBody::Sse { frames } => Reply::Sse {
-                    frames: frames.iter().map(|f| Bytes::from(f.clone())).collect(),
-                },
-            })
-            .collect();
-        Self {
-            cassette,
-            replies,
-            ledger: Mutex::default(),
-        }
-    }
-
-    fn ledger(&self) -> MutexGuard<'_, Ledger> {
-        self.ledger
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
 
 /// The replay state: sessions (one cassette each) and the journal.
 #[derive(Debug)]

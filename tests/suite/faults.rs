@@ -74,11 +74,20 @@ fn notes(report: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// A run of a correct example loop under faults: (loop, cassette, faults, what the notes must
+/// say was served, the findings allowed).
+type SdkCase = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
 #[test]
 fn the_official_sdks_with_their_default_retries_pass_every_fault() {
-    // (loop, cassette, faults, what the notes must say was served, findings allowed). Faults
-    // of one turn are served in the order given, so one run covers several.
-    let cases: [(&str, &str, &[&str], &[&str], &[(&str, &str)]); 4] = [
+    // Faults of one turn are served in the order given, so one run covers several.
+    let cases: [SdkCase; 4] = [
         (
             // The SDK raises on a cut stream and does not retry it: the loop stops having run
             // nothing of the broken turn, which is no finding.
