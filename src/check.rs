@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use crate::cassette::{Capability, Cassette};
 use crate::conformance::Severity;
 use crate::credentials;
-use crate::fault::TurnFault;
+use crate::fault::{Pace, TurnFault};
 use crate::provider::Provider;
 use crate::report::{
     CassetteReport, CommandRun, CommandStatus, Incomplete, Report, Skipped, Span, TurnTiming,
@@ -81,6 +81,8 @@ pub struct CheckOptions {
     pub stop: Option<watch::Receiver<Option<StopSignal>>>,
     /// Faults served to every cassette's loop, after the cassettes' own ([`crate::fault`]).
     pub faults: Vec<TurnFault>,
+    /// How streams are paced; `None` writes them at once.
+    pub pace: Option<Pace>,
 }
 
 impl Default for CheckOptions {
@@ -95,6 +97,7 @@ impl Default for CheckOptions {
             keep_env: Vec::new(),
             stop: None,
             faults: Vec::new(),
+            pace: None,
         }
     }
 }
@@ -125,7 +128,8 @@ pub async fn check(
     let replay = Arc::new(
         Replay::with_limits(options.limits)
             .with_barrier(options.barrier)
-            .with_faults(options.faults.clone()),
+            .with_faults(options.faults.clone())
+            .with_pace(options.pace),
     );
     let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;

@@ -320,6 +320,33 @@ impl FromStr for TurnFault {
     }
 }
 
+/// How a stream is paced (`--pace MS|recorded`): frames are written with a delay before each
+/// but the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// The same delay before every frame but the first.
+    Every(std::time::Duration),
+    /// The delays `tooltape record` kept (`frame_delays_ms`); a stream without them (or one
+    /// re-encoded from JSON) is not paced.
+    Recorded,
+}
+
+impl FromStr for Pace {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "recorded" {
+            return Ok(Pace::Recorded);
+        }
+        match s.parse::<u64>() {
+            Ok(ms) if ms <= MAX_WAIT_MS => Ok(Pace::Every(std::time::Duration::from_millis(ms))),
+            _ => Err(format!(
+                "`{s}` is not a pace: give the milliseconds between frames (at most {MAX_WAIT_MS}, e.g. `--pace 20`) or `recorded`"
+            )),
+        }
+    }
+}
+
 /// What the server did wrong on one request, as the journal and the rules see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ServedFault {
@@ -376,6 +403,16 @@ mod tests {
             assert!(e.contains("KIND[:VALUE][@TURN][xCOUNT]"), "{e}");
             assert!(e.contains("`cut-stream`"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_pace_is_milliseconds_or_recorded() {
+        assert_eq!(
+            "20".parse::<Pace>(),
+            Ok(Pace::Every(std::time::Duration::from_millis(20)))
+        );
+        assert_eq!("recorded".parse::<Pace>(), Ok(Pace::Recorded));
+        assert!("fast".parse::<Pace>().unwrap_err().contains("--pace 20"));
     }
 
     #[test]

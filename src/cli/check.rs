@@ -115,6 +115,7 @@ pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
         keep_env: args.keep_env,
         stop: Some(stopped),
         faults: args.faults.faults,
+        pace: args.faults.pace,
     };
     let report = check(cassettes, &args.command, &options)
         .await

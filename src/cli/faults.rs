@@ -1,6 +1,6 @@
 //! `--fault`: the faults `serve`, `run` and `check` serve on top of the cassettes' own.
 
-use tooltape::fault::TurnFault;
+use tooltape::fault::{Pace, TurnFault};
 
 /// The faults given on the command line.
 #[derive(Debug, clap::Args)]
@@ -9,6 +9,10 @@ pub struct FaultArgs {
     /// `rate-limit:200@1`, `overloaded@2x3`, `cut-stream:4` (repeatable; see FAULTS below).
     #[arg(long = "fault", value_name = "KIND[:VALUE][@TURN][xCOUNT]")]
     pub faults: Vec<TurnFault>,
+    /// Write streams with MS milliseconds between frames, or with the delays `tooltape record`
+    /// kept (`recorded`; streams without them are not paced).
+    #[arg(long, value_name = "MS|recorded")]
+    pub pace: Option<Pace>,
 }
 
 /// The `--fault` part of `--help`.
@@ -22,7 +26,7 @@ FAULTS (--fault KIND[:VALUE][@TURN][xCOUNT], repeatable):
   cut-stream[:N]       a stream closed after N frames (default 1), mid-body
   no-terminal-event    a stream that ends without its stop reason and end marker
   slow-first-byte[:MS] the recorded response, after MS (default 2000) before its first byte
-  Stream faults are served only to requests for a stream. A cassette turn may list faults in
+  Stream faults are served only to requests for a stream. --pace MS|recorded paces streams. A cassette turn may list faults in
   its `faults` field too; those come first.
   Rules: TT018 gave up at once on a retryable error, TT019 retried before retry-after,
   TT020 more than 10 retries in a row, TT021 a tool call ran twice after a fault, TT022 calls

@@ -46,6 +46,7 @@ pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
         max_turns: args.max_turns,
         stateful: args.stateful,
         faults: args.faults.faults,
+        pace: args.faults.pace,
     };
     let (report, _) = run(cassettes, &options).await.map_err(|e| {
         Failure::input(anyhow!(e).context("cannot start the replay server on loopback"))

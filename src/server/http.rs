@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::StreamExt;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -488,6 +489,7 @@ fn respond(reply: Reply) -> Response<Body> {
         } => json(status, body, &headers),
         Reply::Sse { frames } => stream(frames, false),
         Reply::Cut { frames } => stream(frames, true),
+        Reply::Paced { frames, delays } => paced_stream(frames, delays),
         Reply::Delayed { reply, .. } => respond(*reply),
     }
 }
@@ -505,6 +507,29 @@ fn json(status: u16, body: Bytes, headers: &[(&'static str, String)]) -> Respons
             h.insert(*name, value);
         }
     }
+    r
+}
+
+/// A stream of `frames`, each written after its delay.
+fn paced_stream(frames: Arc<[Bytes]>, delays: Arc<[Duration]>) -> Response<Body> {
+    let frames: Vec<(Bytes, Duration)> =
+        frames.iter().cloned().zip(delays.iter().copied()).collect();
+    let body = futures::stream::iter(frames).then(|(frame, delay)| async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        Ok::<_, std::io::Error>(Frame::data(frame))
+    });
+    let mut r = Response::new(BodyExt::boxed(StreamBody::new(body)));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
     r
 }
 

@@ -80,7 +80,7 @@ impl Respond for CassetteResponder {
 }
 
 /// A reply as wiremock can send it. wiremock writes a body whole, so a cut stream is sent as
-/// its frames before the cut, with the body ended.
+/// its frames before the cut, with the body ended, and a paced stream at once.
 fn template(reply: Reply) -> ResponseTemplate {
     match reply {
         Reply::Json { status, body } => {
@@ -94,8 +94,10 @@ fn template(reply: Reply) -> ResponseTemplate {
             ResponseTemplate::new(status).set_body_raw(body.to_vec(), "application/json"),
             |t, (name, value)| t.insert_header(*name, value.as_str()),
         ),
-        reply @ (Reply::Sse { .. } | Reply::Cut { .. }) => ResponseTemplate::new(200)
-            .set_body_raw(reply.body_bytes().to_vec(), "text/event-stream"),
+        reply @ (Reply::Sse { .. } | Reply::Cut { .. } | Reply::Paced { .. }) => {
+            ResponseTemplate::new(200)
+                .set_body_raw(reply.body_bytes().to_vec(), "text/event-stream")
+        }
         Reply::Delayed { delay, reply } => template(*reply).set_delay(delay),
     }
 }

@@ -22,7 +22,7 @@ use crate::cassette::Cassette;
 use crate::conformance::{
     self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
 };
-use crate::fault::{ServedFault, TurnFault};
+use crate::fault::{Pace, ServedFault, TurnFault};
 use crate::provider::{
     DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta, Route,
 };
@@ -38,6 +38,7 @@ pub struct Replay {
     barrier: Option<Duration>,
     limits: Limits,
     faults: Arc<[TurnFault]>,
+    pace: Option<Pace>,
 }
 
 impl Default for Replay {
@@ -64,6 +65,7 @@ impl Replay {
             barrier: None,
             limits: Limits::default(),
             faults: Arc::new([]),
+            pace: None,
         }
     }
 
@@ -98,6 +100,13 @@ impl Replay {
     #[must_use = "the builder returns the changed replay"]
     pub fn with_faults(mut self, faults: Vec<TurnFault>) -> Self {
         self.faults = faults.into();
+        self
+    }
+
+    /// Writes streams with delays between frames (`--pace`); `None` writes them at once.
+    #[must_use = "the builder returns the changed replay"]
+    pub fn with_pace(mut self, pace: Option<Pace>) -> Self {
+        self.pace = pace;
         self
     }
 
@@ -252,7 +261,9 @@ impl Replay {
                 let model = decoded.as_ref().map_or("", |r| r.model.as_str());
                 let (reply, served_fault) = self.fault_for(&served, t, real, model);
                 fault = served_fault;
-                reply
+                let recorded_delays = (!reencoded)
+                    .then(|| served.cassette.turns[t].response.frame_delays_ms.as_slice());
+                paced(reply, self.pace, recorded_delays.unwrap_or_default())
             }
             (None, None) => Reply::error(
                 provider,
@@ -773,5 +784,34 @@ impl Replay {
         report.requests = Some(self.request_count(session) as u64);
         report.notes = self.served_notes(session);
         report
+    }
+}
+
+/// `reply` written at `pace`: a stream gets its delays (the first frame none, so a slow first
+/// byte stays a fault of its own); anything else is unchanged.
+fn paced(reply: Reply, pace: Option<Pace>, recorded_ms: &[u64]) -> Reply {
+    let Reply::Sse { frames } = reply else {
+        return reply;
+    };
+    let delays: Vec<Duration> = match pace {
+        Some(Pace::Every(d)) => (0..frames.len())
+            .map(|i| if i == 0 { Duration::ZERO } else { d })
+            .collect(),
+        Some(Pace::Recorded) if recorded_ms.len() == frames.len() => recorded_ms
+            .iter()
+            .enumerate()
+            .map(|(i, ms)| {
+                if i == 0 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_millis(*ms)
+                }
+            })
+            .collect(),
+        _ => return Reply::Sse { frames },
+    };
+    Reply::Paced {
+        frames,
+        delays: delays.into(),
     }
 }

@@ -31,6 +31,13 @@ pub enum Reply {
         /// The body.
         body: Bytes,
     },
+    /// A stream written with a delay before each frame (`delays[i]` before frame `i`).
+    Paced {
+        /// The frames.
+        frames: Arc<[Bytes]>,
+        /// The delay before each frame.
+        delays: Arc<[Duration]>,
+    },
     /// A stream whose connection is closed after these frames, before the body ends.
     Cut {
         /// The frames sent before the cut.
@@ -51,7 +58,7 @@ impl Reply {
     pub fn status(&self) -> u16 {
         match self {
             Reply::Json { status, .. } | Reply::Fault { status, .. } => *status,
-            Reply::Sse { .. } | Reply::Cut { .. } => 200,
+            Reply::Sse { .. } | Reply::Cut { .. } | Reply::Paced { .. } => 200,
             Reply::Delayed { reply, .. } => reply.status(),
         }
     }
@@ -61,7 +68,7 @@ impl Reply {
     pub fn body_bytes(&self) -> Bytes {
         match self {
             Reply::Json { body, .. } | Reply::Fault { body, .. } => body.clone(),
-            Reply::Sse { frames } | Reply::Cut { frames } => {
+            Reply::Sse { frames } | Reply::Cut { frames } | Reply::Paced { frames, .. } => {
                 frames.iter().flat_map(|f| f.iter().copied()).collect()
             }
             Reply::Delayed { reply, .. } => reply.body_bytes(),
@@ -72,7 +79,7 @@ impl Reply {
     #[must_use]
     pub fn is_stream(&self) -> bool {
         match self {
-            Reply::Sse { .. } | Reply::Cut { .. } => true,
+            Reply::Sse { .. } | Reply::Cut { .. } | Reply::Paced { .. } => true,
             Reply::Json { .. } | Reply::Fault { .. } => false,
             Reply::Delayed { reply, .. } => reply.is_stream(),
         }

@@ -392,3 +392,34 @@ fn a_fault_setting_of_another_kind_in_a_cassette_is_a_lint_problem() {
         .to_string();
     assert!(err.contains("interactions[0].faults[0].kind"), "{err}");
 }
+
+#[tokio::test]
+async fn a_paced_stream_leaves_at_least_the_pace_between_its_frames() {
+    let cassette = load(OPENAI_STREAM);
+    let replay = Arc::new(Replay::new().with_pace(Some(tooltape::fault::Pace::Every(
+        std::time::Duration::from_millis(20),
+    ))));
+    replay.add_session("s", cassette.clone());
+    let server = ReplayServer::bind("127.0.0.1:0".parse().unwrap(), replay)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let body = reqwest::Client::new()
+        .post(format!("{}/s/s/v1/chat/completions", server.url()))
+        .bearer_auth("sk-placeholder")
+        .json(&cassette.file.interactions[0].request.body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let frames = body.matches("data: ").count();
+    assert_eq!(frames, 14, "{body}");
+    // A lower bound only: a loaded machine makes the stream slower, never faster.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(20 * 13),
+        "{:?}",
+        started.elapsed()
+    );
+}
