@@ -4,7 +4,7 @@
 //! that turn; each fault is served `times` requests in a row, then the recorded turn. The
 //! position in the plan is the number of requests for the turn the session has had, kept in
 //! the session's ledger, so a loop that retries gets through and nothing is shared between
-//! sessions.
+//! sessions. Pacing (`--pace`) is applied here too, to whatever stream is served.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,9 +12,44 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::reply::Reply;
+use super::served::Served;
 use crate::cassette::Cassette;
-use crate::fault::{Fault, FaultKind, ServedFault, TurnFault};
+use crate::fault::{Fault, FaultKind, Pace, ServedFault, TurnFault};
 use crate::provider::{ApiError, Codec};
+
+/// The reply for the next request for response `t` of the session `served`: the fault its
+/// plan (the cassette's faults, then `cli`) has for it, or `real` (the recorded turn in the
+/// mode asked for). A fault that cannot be served to this request leaves a note and serves
+/// `real`.
+pub(super) fn serve(
+    served: &Served,
+    cli: &[TurnFault],
+    t: usize,
+    real: Reply,
+    model: &str,
+) -> (Reply, Option<ServedFault>) {
+    let k = {
+        let mut ledger = served.ledger();
+        let k = ledger.attempts.entry(t).or_default();
+        let this = *k;
+        *k = k.saturating_add(1);
+        this
+    };
+    let Some(fault) = planned(&served.cassette, cli, t, k) else {
+        return (real, None);
+    };
+    let codec = served.cassette.provider().codec();
+    match apply(codec, fault, &real, model) {
+        Ok((reply, served_fault)) => (reply, Some(served_fault)),
+        Err(note) => {
+            let mut ledger = served.ledger();
+            if ledger.unserved.len() < 16 {
+                ledger.unserved.insert(format!("turn {}: {note}", t + 1));
+            }
+            (real, None)
+        }
+    }
+}
 
 /// The fault the `k`th request (0-based) for response `turn` gets, if any.
 pub(super) fn planned<'a>(
@@ -104,6 +139,35 @@ pub(super) fn apply(
         }
     };
     Ok((reply, served))
+}
+
+/// `reply` written at `pace`: a stream gets its delays (the first frame none, so a slow first
+/// byte stays a fault of its own); anything else is unchanged.
+pub(super) fn paced(reply: Reply, pace: Option<Pace>, recorded_ms: &[u64]) -> Reply {
+    let Reply::Sse { frames } = reply else {
+        return reply;
+    };
+    let delays: Vec<Duration> = match pace {
+        Some(Pace::Every(d)) => (0..frames.len())
+            .map(|i| if i == 0 { Duration::ZERO } else { d })
+            .collect(),
+        Some(Pace::Recorded) if recorded_ms.len() == frames.len() => recorded_ms
+            .iter()
+            .enumerate()
+            .map(|(i, ms)| {
+                if i == 0 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_millis(*ms)
+                }
+            })
+            .collect(),
+        _ => return Reply::Sse { frames },
+    };
+    Reply::Paced {
+        frames,
+        delays: delays.into(),
+    }
 }
 
 #[cfg(test)]

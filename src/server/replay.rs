@@ -22,7 +22,7 @@ use crate::cassette::Cassette;
 use crate::conformance::{
     self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
 };
-use crate::fault::{Pace, ServedFault, TurnFault};
+use crate::fault::{Pace, TurnFault};
 use crate::provider::{
     DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta, Route,
 };
@@ -259,11 +259,11 @@ impl Replay {
                     _ => recorded.clone(),
                 };
                 let model = decoded.as_ref().map_or("", |r| r.model.as_str());
-                let (reply, served_fault) = self.fault_for(&served, t, real, model);
+                let (reply, served_fault) = faults::serve(&served, &self.faults, t, real, model);
                 fault = served_fault;
                 let recorded_delays = (!reencoded)
                     .then(|| served.cassette.turns[t].response.frame_delays_ms.as_slice());
-                paced(reply, self.pace, recorded_delays.unwrap_or_default())
+                faults::paced(reply, self.pace, recorded_delays.unwrap_or_default())
             }
             (None, None) => Reply::error(
                 provider,
@@ -290,39 +290,6 @@ impl Replay {
             not_kept,
         );
         reply
-    }
-
-    /// The reply for the next request for response `t` of a session: the fault its plan has
-    /// for it, or `real` (the recorded turn in the mode asked for). A fault that cannot be
-    /// served to this request leaves a note and serves `real`.
-    fn fault_for(
-        &self,
-        served: &Served,
-        t: usize,
-        real: Reply,
-        model: &str,
-    ) -> (Reply, Option<ServedFault>) {
-        let k = {
-            let mut ledger = served.ledger();
-            let k = ledger.attempts.entry(t).or_default();
-            let this = *k;
-            *k = k.saturating_add(1);
-            this
-        };
-        let Some(fault) = faults::planned(&served.cassette, &self.faults, t, k) else {
-            return (real, None);
-        };
-        let codec = served.cassette.provider().codec();
-        match faults::apply(codec, fault, &real, model) {
-            Ok((reply, served_fault)) => (reply, Some(served_fault)),
-            Err(note) => {
-                let mut ledger = served.ledger();
-                if ledger.unserved.len() < 16 {
-                    ledger.unserved.insert(format!("turn {}: {note}", t + 1));
-                }
-                (real, None)
-            }
-        }
     }
 
     /// Handles a request to a route no codec serves: answers 404 with a JSON error in the
@@ -745,10 +712,20 @@ impl Replay {
                 if f.retries == 1 { "y" } else { "ies" }
             )
         });
+        let responses = served.cassette.turns.len();
+        let past_the_end = self.faults.iter().filter(|f| f.turn >= responses).map(|f| {
+            format!(
+                "fault `{}` for turn {} was not served: the cassette has {responses} response{}",
+                f.fault.kind,
+                f.turn + 1,
+                if responses == 1 { "" } else { "s" }
+            )
+        });
         synthetic
             .chain(reencoded)
             .chain(faults)
             .chain(ledger.unserved.iter().cloned())
+            .chain(past_the_end)
             .collect()
     }
 
@@ -784,34 +761,5 @@ impl Replay {
         report.requests = Some(self.request_count(session) as u64);
         report.notes = self.served_notes(session);
         report
-    }
-}
-
-/// `reply` written at `pace`: a stream gets its delays (the first frame none, so a slow first
-/// byte stays a fault of its own); anything else is unchanged.
-fn paced(reply: Reply, pace: Option<Pace>, recorded_ms: &[u64]) -> Reply {
-    let Reply::Sse { frames } = reply else {
-        return reply;
-    };
-    let delays: Vec<Duration> = match pace {
-        Some(Pace::Every(d)) => (0..frames.len())
-            .map(|i| if i == 0 { Duration::ZERO } else { d })
-            .collect(),
-        Some(Pace::Recorded) if recorded_ms.len() == frames.len() => recorded_ms
-            .iter()
-            .enumerate()
-            .map(|(i, ms)| {
-                if i == 0 {
-                    Duration::ZERO
-                } else {
-                    Duration::from_millis(*ms)
-                }
-            })
-            .collect(),
-        _ => return Reply::Sse { frames },
-    };
-    Reply::Paced {
-        frames,
-        delays: delays.into(),
     }
 }
