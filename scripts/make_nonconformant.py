@@ -300,14 +300,16 @@ write("TT011-gemini-call-turn-first", GM, "TT011",
       r, {"status": 400, "body": gm_err("Please ensure that function call turn comes immediately after a user turn "
                                         "or after a function response turn.")})
 
-r = req(GM, 1); del r["contents"][1]["parts"][0]["thoughtSignature"]
-write("TT006-gemini-thought-signature-dropped", GM, "TT006",
+GM3 = "gemini/handmade-gemini-three-turns.json"  # Gemini 3: the API validates signatures
+r = req(GM3, 1); del r["contents"][1]["parts"][0]["thoughtSignature"]
+write("TT006-gemini-thought-signature-dropped", GM3, "TT006",
       "The model content is echoed without the thoughtSignature the first call part was served with (Gemini 3 "
-      "refuses it; tooltape refuses it for every model). `position 2`: the model content is contents[1].",
+      "models refuse it; for older models a lost signature is a warning). `position 2`: the model content is "
+      "contents[1].",
       r, {"status": 400, "body": gm_err(
           "Function call is missing a thought_signature in functionCall parts. This is required for tools to work "
           "correctly, and missing thought_signature may lead to degraded model performance. Additional data, "
-          "function call `default_api:add` , position 2. Please refer to "
+          "function call `default_api:get_customer` , position 2. Please refer to "
           "https://ai.google.dev/gemini-api/docs/thought-signatures for more details.")})
 
 print("wrote", len(list(OUT.glob("*.json"))), "files")

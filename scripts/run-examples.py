@@ -13,7 +13,8 @@ are right and that each check can fail, and that a correct loop gets no false FA
     TOOLTAPE_BIN=target/release/tooltape scripts/run-examples.py --python .venv/bin/python
 
 The Python interpreter comes from scripts/python-env.sh (the pinned SDKs) unless --python is
-given. Prints a table of the results; exits 1 on any mismatch, 2 on a usage or setup error.
+given. Loops run warm (scripts/warm_python.py: the SDKs imported once per loop file, a fork per
+run); `--cold` starts a fresh interpreter per run, as a user's `check` does. Prints a table of the results; exits 1 on any mismatch, 2 on a usage or setup error.
 Only the standard library is used here, so any python3 (3.9+) can run this script.
 """
 
@@ -28,6 +29,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from warm_python import WarmLoops
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPS = ROOT / "examples" / "loops"
@@ -59,6 +62,7 @@ class CassetteInfo:
     single_prompt: bool  # the first request has one user message: TOOLTAPE_PROMPT is all of it
     reasoning: bool = False  # a response carries OpenAI Responses reasoning items
     signed_calls: bool = False  # Gemini: a call was served with a thoughtSignature
+    validates_signatures: bool = False  # Gemini: the recorded model is one that checks them
 
     @property
     def max_calls(self) -> int:
@@ -232,6 +236,10 @@ def load_cassette(path: Path) -> CassetteInfo | None:
             if content.get("role") == "model"
             for part in content.get("parts") or []
         ),
+        # Gemini 3 refuses a replayed call without its signature; for older models a lost
+        # one is only a warning (the loop sends the recorded model, TOOLTAPE_MODEL).
+        validates_signatures=provider == "gemini" and bool(interactions)
+        and "/models/gemini-3" in interactions[0]["request"].get("path", ""),
     )
 
 
@@ -335,8 +343,8 @@ EXAMPLES = [
             want=">= 2 calls in a turn", provokes=lambda c: c.max_calls >= 2,
             with_failing_tool="TT010"),
     Example("bad_gemini_rebuilt_calls", "gemini", "TT006",
-            want="a call served with a thoughtSignature",
-            provokes=lambda c: c.signed_calls),
+            want="a call served with a thoughtSignature by a Gemini 3 model",
+            provokes=lambda c: c.signed_calls and c.validates_signatures),
     # Interleaved deltas: a shape of OpenAI-compatible servers, not of OpenAI's own streams.
     Example("responses_streaming", "openai-compatible", wire="openai-responses"),
     Example("bad_stream_by_id", "openai-compatible", "TT006", wire="openai-chat",
@@ -403,7 +411,7 @@ def judge(ex: Example, selected: list[CassetteInfo], code: int, report: dict | N
 
 def run_example(
     ex: Example, selected: list[CassetteInfo], tooltape: str, python: str, run: int,
-    timeout: float, verbose: bool,
+    timeout: float, verbose: bool, warm: WarmLoops,
 ) -> Outcome:
     # A folder holding several wires (openai-compatible) is run with the cassettes of the
     # loop's wire: a Chat loop cannot talk to a Responses cassette.
@@ -411,7 +419,7 @@ def run_example(
     cmd = [tooltape, "check", *paths, "-j", "4", "--format", "json"]
     if ex.profile != "default":
         cmd += ["--profile", ex.profile]
-    cmd += [*ex.flags, "--", python, str(LOOPS / f"{ex.name}.py")]
+    cmd += [*ex.flags, "--", *warm.command(python, LOOPS / f"{ex.name}.py")]
     if verbose:
         print("+ " + " ".join(cmd), file=sys.stderr)
     start = time.monotonic()
@@ -459,6 +467,9 @@ def main() -> int:
                         help="run each example N times (robustness)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per check run")
     parser.add_argument("--list", action="store_true", help="show the selection and exit")
+    parser.add_argument("--cold", action="store_true",
+                        help="a fresh interpreter per run (default: warm forks of one that "
+                        "imported the loop's modules, scripts/warm_python.py)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -506,15 +517,20 @@ def main() -> int:
 
     python = args.python or venv_python()
     outcomes: list[Outcome] = []
-    for run in range(1, args.repeat + 1):
-        for ex, selected in plan:
-            if not selected:
-                continue
-            outcome = run_example(ex, selected, tooltape, python, run, args.timeout, args.verbose)
-            outcomes.append(outcome)
-            mark = "ok  " if outcome.ok else "FAIL"
-            print(f"{mark} {ex.name} (run {run}) exit {outcome.exit_code} "
-                  f"in {outcome.seconds:.1f}s", file=sys.stderr)
+    warm = WarmLoops(python, enabled=not args.cold)
+    try:
+        for run in range(1, args.repeat + 1):
+            for ex, selected in plan:
+                if not selected:
+                    continue
+                outcome = run_example(ex, selected, tooltape, python, run, args.timeout,
+                                      args.verbose, warm)
+                outcomes.append(outcome)
+                mark = "ok  " if outcome.ok else "FAIL"
+                print(f"{mark} {ex.name} (run {run}) exit {outcome.exit_code} "
+                      f"in {outcome.seconds:.1f}s", file=sys.stderr)
+    finally:
+        warm.stop()
 
     expected = {ex.name: ex for ex, _ in plan}
     print()

@@ -23,7 +23,10 @@ mismatch, 2 on a usage or setup error.
     scripts/run-frameworks.py --only langgraph --folder anthropic -v
     scripts/run-frameworks.py target/release/tooltape -j 4 --reports /tmp/reports
 
-The frameworks come from scripts/frameworks-env.sh (pinned, installed on first use). Only the
+The frameworks come from scripts/frameworks-env.sh (pinned, installed on first use). A Python
+loop runs warm (scripts/warm_python.py: the framework is imported once per loop file and each
+run is a fork of that process, the same code without the 3 to 7 CPU-seconds of imports per
+cassette); `--cold` starts a fresh interpreter per run, as a user's `check` does. Only the
 standard library is used here.
 """
 
@@ -39,6 +42,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from warm_python import WarmLoops
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPS = ROOT / "examples" / "frameworks"
@@ -218,6 +223,8 @@ def main() -> int:
                         help="the expectations (default: tests/frameworks/expected.json)")
     parser.add_argument("--reports", type=Path, default=ROOT / "target" / "frameworks-reports",
                         help="where the JSON reports go (default: target/frameworks-reports)")
+    parser.add_argument("--cold", action="store_true",
+                        help="a fresh interpreter per Python run (default: warm forks)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -240,9 +247,13 @@ def main() -> int:
     plan = [(fw, folder) for fw in frameworks for folder in fw.folders
             if not args.folder or folder in args.folder]
 
+    warm = WarmLoops(tools["python"], enabled=not args.cold)
+
     def run(item: tuple[Framework, str]) -> Row:
         fw, folder = item
         command = [tools[fw.runtime], str(LOOPS / fw.loop)]
+        if fw.runtime == "python":
+            command = warm.command(command[0], LOOPS / fw.loop)
         out = reports / f"{fw.name}.{folder}.json"
         code, report, seconds, stderr = check(tooltape, command, folder, args.jobs, args.timeout,
                                               out, args.verbose)
@@ -258,8 +269,11 @@ def main() -> int:
         return row
 
     start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
-        rows = list(pool.map(run, plan))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+            rows = list(pool.map(run, plan))
+    finally:
+        warm.stop()
     wall = time.monotonic() - start
 
     print()

@@ -1,9 +1,10 @@
 """KNOWN-BAD: rebuilds the model turn from `response.function_calls` (bug-catalog class 6).
 
 Writing the history as fresh `Part(function_call=…)` parts drops each part's
-`thoughtSignature`. The API refuses the follow-up (Gemini 3 always; tooltape for every model):
-"Function call is missing a thought_signature in functionCall parts. …". tooltape answers that
-400 and reports TT006 altered-assistant-turn. Append `response.candidates[0].content` instead.
+`thoughtSignature`. Gemini 3 models refuse the follow-up: "Function call is missing a
+thought_signature in functionCall parts. …". tooltape answers that 400 and reports TT006
+altered-assistant-turn; on cassettes of older models (which take such a history) TT006 is a
+warning. Append `response.candidates[0].content` instead.
 
     tooltape check fixtures/gemini -- python examples/loops/bad_gemini_rebuilt_calls.py
 """

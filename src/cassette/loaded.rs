@@ -256,6 +256,23 @@ impl Cassette {
             .position(|t| t.calls.iter().any(|c| c.id == call_id))
     }
 
+    /// The item with `id` of a served turn, as the provider writes the turn back (an item of
+    /// [`crate::provider::Codec::encode_assistant`]'s array), for a request that references
+    /// a stored item by id; `None` when no served turn has such an item.
+    #[must_use]
+    pub fn served_item(&self, id: &str) -> Option<Value> {
+        let codec = self.provider().codec();
+        self.turns
+            .iter()
+            .filter_map(|t| t.assistant.as_ref())
+            .find_map(|turn| match codec.encode_assistant(turn) {
+                Value::Array(items) => items
+                    .into_iter()
+                    .find(|item| item.get("id").and_then(Value::as_str) == Some(id)),
+                _ => None,
+            })
+    }
+
     /// The calls of response `turn`, or none.
     #[must_use]
     pub fn calls(&self, turn: usize) -> &[ToolCall] {

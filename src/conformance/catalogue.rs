@@ -77,3 +77,24 @@ pub fn judge_session(cx: &SessionContext<'_>) -> Vec<Finding> {
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_rule_is_found_by_its_own_id_and_no_other() {
+        let mut ids = HashSet::new();
+        for r in RULES {
+            let id = r.info().id;
+            assert!(ids.insert(id), "{id} is catalogued twice");
+            let found = rule(id).map(|f| f.info().id);
+            assert_eq!(found, Some(id));
+        }
+        assert!(rule("TT000").is_none());
+        assert!(rule("").is_none());
+        assert!(rule("tt001").is_none(), "ids are matched exactly");
+    }
+}

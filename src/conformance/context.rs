@@ -228,3 +228,34 @@ fn answers<'a>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn cassette(rel: &str) -> Cassette {
+        Cassette::load(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(rel),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_failing_call_is_one_of_the_turn_before() {
+        let failing = cassette("anthropic/handmade-failing-tool-stream.json");
+        let decoded = Ok(failing.turns[1].request.clone());
+        let cx = RequestContext::new(&failing, &decoded);
+        assert!(!cx.has_failing_call(0), "the first request answers no call");
+        assert!(cx.has_failing_call(1), "turn 1 called the failing tool");
+        assert!(!cx.has_failing_call(2), "turn 2 is the final answer");
+        assert!(!cx.has_failing_call(9), "past the end");
+        let healthy = cassette("anthropic/fantasy-sonnet-4-parallel2-followup.json");
+        let decoded = Ok(healthy.turns[1].request.clone());
+        let cx = RequestContext::new(&healthy, &decoded);
+        assert!(!cx.has_failing_call(1));
+    }
+}

@@ -14,7 +14,7 @@ static TT006: RuleInfo = RuleInfo {
     id: "TT006",
     name: "altered-assistant-turn",
     severity: Severity::Error,
-    summary: "the assistant turn sent back differs from what was served (ids, names, arguments, dropped calls, dropped or edited thinking / reasoning items; a dropped thinking block is a warning when the request does not turn thinking on)",
+    summary: "the assistant turn sent back differs from what was served (ids, names, arguments, dropped calls, dropped or edited thinking / reasoning items; a dropped thinking block is a warning when the API does not require it back for the request: thinking off, or a model that does not validate signatures)",
 };
 impl Rule for AlteredAssistantTurn {
     fn info(&self) -> &'static RuleInfo {
@@ -106,12 +106,13 @@ impl Rule for AlteredAssistantTurn {
                         hint,
                     );
                     if !request.thinking_required {
-                        // The recording turned thinking on, the loop did not: the API takes
-                        // this history, so the cassette is no evidence of a wrong loop.
+                        // The loop turned thinking off, or asks a model that does not validate
+                        // signatures: the API takes this history, so the cassette is no
+                        // evidence of a wrong loop.
                         f.message.push_str(
-                            "; the request does not turn thinking on (the recording did), so the API accepts the history without it",
+                            "; the API does not require it back for this request (it does not turn thinking on, its model does not validate signatures, or it opts out of the validation), so it accepts the history without it",
                         );
-                        f.hint = "turn thinking on as the recording did to test that the loop keeps thinking blocks".to_owned();
+                        f.hint = "send the request as recorded (thinking on, the recorded model) to test that the loop keeps thinking blocks".to_owned();
                         f.severity = Severity::Warning;
                     } else if cx.facts().reasoning_travels_with_calls {
                         f.rejection = reasoning::missing(served, thinking, &echoed, messages);

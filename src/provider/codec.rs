@@ -118,6 +118,20 @@ pub trait Codec: Send + Sync + fmt::Debug {
         None
     }
 
+    /// `request` with each reference to an item the provider stored (OpenAI Responses'
+    /// `item_reference`) replaced by the item itself, as `served` gives it by id (an item of
+    /// a served turn, as [`Codec::encode_assistant`] writes it). `None` when the request
+    /// references nothing `served` knows (the default: the provider has no references); a
+    /// reference to an unknown id stays as it is.
+    fn resolve_references(
+        &self,
+        request: &Value,
+        served: &dyn Fn(&str) -> Option<Value>,
+    ) -> Option<Value> {
+        let _ = (request, served);
+        None
+    }
+
     /// The system (or developer) prompt a request carries, as text; empty when it has none.
     fn system_prompt(&self, request: &Value) -> String;
 

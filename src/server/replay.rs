@@ -16,7 +16,7 @@ use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
 use super::limits::Limits;
 use super::reply::Reply;
 use super::served::Served;
-use super::sessions::{bare_url_fit, list, session_ids};
+use super::sessions::session_ids;
 use super::tools::{self, ToolDesk, ToolReply};
 use crate::cassette::Cassette;
 use crate::conformance::{
@@ -31,7 +31,7 @@ use crate::span::Span;
 /// The replay state: sessions (one cassette each) and the journal.
 #[derive(Debug)]
 pub struct Replay {
-    sessions: RwLock<BTreeMap<String, Arc<Served>>>,
+    pub(super) sessions: RwLock<BTreeMap<String, Arc<Served>>>,
     journal: Journal,
     clock: Instant,
     desk: ToolDesk,
@@ -226,6 +226,14 @@ impl Replay {
             );
             return reply;
         }
+        let request = match parsed.as_ref().ok().and_then(|value| {
+            provider
+                .codec()
+                .resolve_references(value, &|id| served.cassette.served_item(id))
+        }) {
+            Some(resolved) => provider.codec().decode_request(route, &resolved),
+            None => request,
+        };
         let decoded = match provider.codec().missing_header(&meta) {
             Some(header) => Err(Malformed::new(
                 "",
@@ -501,112 +509,6 @@ impl Replay {
         };
         self.record_tool(&served, entry(reply.status, Some(self.now_ms())));
         reply
-    }
-
-    fn session_count(&self) -> usize {
-        self.sessions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len()
-    }
-
-    /// The one session whose cassette served call `call_id`, for a tool request without a
-    /// session prefix.
-    fn session_serving(&self, call_id: &str) -> Option<(String, Arc<Served>)> {
-        let sessions = self
-            .sessions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut serving = sessions
-            .iter()
-            .filter(|(_, s)| s.cassette.turn_of_call(call_id).is_some());
-        let first = serving.next();
-        match (first, serving.next()) {
-            (Some((id, s)), None) => Some((id.clone(), s.clone())),
-            _ => None,
-        }
-    }
-
-    fn find_session(
-        &self,
-        session: Option<&str>,
-        provider: Option<Provider>,
-        request: Option<&DecodedRequest>,
-    ) -> Result<(String, Arc<Served>), (u16, String)> {
-        let sessions = self
-            .sessions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(id) = session {
-            return sessions
-                .get(id)
-                .map(|s| (id.to_owned(), s.clone()))
-                .ok_or_else(|| {
-                    (
-                        404,
-                        format!(
-                            "tooltape: no session `{id}`; this server has {}",
-                            list(sessions.keys())
-                        ),
-                    )
-                });
-        }
-        if sessions.len() == 1 {
-            let (id, s) = sessions
-                .iter()
-                .next()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .ok_or((404, String::new()))?;
-            return Ok((id, s));
-        }
-        // A stateful continuation carries no prompt: it names the response it continues, and
-        // the cassette that served that response is its session.
-        if let Some(id) = request.and_then(|r| r.continues.as_deref()) {
-            let served_it = sessions
-                .iter()
-                .filter(|(_, s)| Some(s.cassette.provider()) == provider)
-                .filter(|(_, s)| {
-                    s.cassette
-                        .turns
-                        .iter()
-                        .any(|t| t.response_id.as_deref() == Some(id))
-                })
-                .max_by_key(|(_, s)| request.map_or((0, false), |r| bare_url_fit(&s.cassette, r)));
-            if let Some((id, s)) = served_it {
-                return Ok((id.clone(), s.clone()));
-            }
-        }
-        let prompt = request.and_then(|r| r.conversation.first_user_text());
-        let candidates: Vec<_> = sessions
-            .iter()
-            .filter(|(_, s)| Some(s.cassette.provider()) == provider)
-            .filter(|(_, s)| {
-                prompt
-                    .as_deref()
-                    .is_some_and(|p| p.trim() == s.cassette.prompt().trim())
-            })
-            .collect();
-        let best = candidates
-            .iter()
-            .max_by_key(|(_, s)| request.map_or((0, false), |r| bare_url_fit(&s.cassette, r)));
-        match best {
-            Some((id, s)) => Ok(((*id).clone(), (*s).clone())),
-            None => Err((
-                404,
-                format!(
-                    "tooltape: no cassette of this server starts with this request's first user message; use a session URL (/s/{{session}}/…) for one of {}",
-                    list(sessions.keys())
-                ),
-            )),
-        }
-    }
-
-    fn served(&self, session: &str) -> Option<Arc<Served>> {
-        self.sessions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(session)
-            .cloned()
     }
 
     /// Everything the rules found for one session, once its loop has finished: each distinct

@@ -3,8 +3,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use super::replay::Replay;
+use super::served::Served;
 use crate::cassette::Cassette;
-use crate::provider::DecodedRequest;
+use crate::provider::{DecodedRequest, Provider};
 
 /// How well a request without a session prefix fits a cassette that starts with its prompt:
 /// how many of the call ids it echoes the cassette served (a follow-up belongs to the
@@ -71,4 +73,113 @@ pub(super) fn session_ids(cassettes: &[Arc<Cassette>]) -> Vec<String> {
             id
         })
         .collect()
+}
+
+/// Finding the session a request belongs to.
+impl Replay {
+    pub(super) fn session_count(&self) -> usize {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    /// The one session whose cassette served call `call_id`, for a tool request without a
+    /// session prefix.
+    pub(super) fn session_serving(&self, call_id: &str) -> Option<(String, Arc<Served>)> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut serving = sessions
+            .iter()
+            .filter(|(_, s)| s.cassette.turn_of_call(call_id).is_some());
+        let first = serving.next();
+        match (first, serving.next()) {
+            (Some((id, s)), None) => Some((id.clone(), s.clone())),
+            _ => None,
+        }
+    }
+
+    pub(super) fn find_session(
+        &self,
+        session: Option<&str>,
+        provider: Option<Provider>,
+        request: Option<&DecodedRequest>,
+    ) -> Result<(String, Arc<Served>), (u16, String)> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(id) = session {
+            return sessions
+                .get(id)
+                .map(|s| (id.to_owned(), s.clone()))
+                .ok_or_else(|| {
+                    (
+                        404,
+                        format!(
+                            "tooltape: no session `{id}`; this server has {}",
+                            list(sessions.keys())
+                        ),
+                    )
+                });
+        }
+        if sessions.len() == 1 {
+            let (id, s) = sessions
+                .iter()
+                .next()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .ok_or((404, String::new()))?;
+            return Ok((id, s));
+        }
+        // A stateful continuation carries no prompt: it names the response it continues, and
+        // the cassette that served that response is its session.
+        if let Some(id) = request.and_then(|r| r.continues.as_deref()) {
+            let served_it = sessions
+                .iter()
+                .filter(|(_, s)| Some(s.cassette.provider()) == provider)
+                .filter(|(_, s)| {
+                    s.cassette
+                        .turns
+                        .iter()
+                        .any(|t| t.response_id.as_deref() == Some(id))
+                })
+                .max_by_key(|(_, s)| request.map_or((0, false), |r| bare_url_fit(&s.cassette, r)));
+            if let Some((id, s)) = served_it {
+                return Ok((id.clone(), s.clone()));
+            }
+        }
+        let prompt = request.and_then(|r| r.conversation.first_user_text());
+        let candidates: Vec<_> = sessions
+            .iter()
+            .filter(|(_, s)| Some(s.cassette.provider()) == provider)
+            .filter(|(_, s)| {
+                prompt
+                    .as_deref()
+                    .is_some_and(|p| p.trim() == s.cassette.prompt().trim())
+            })
+            .collect();
+        let best = candidates
+            .iter()
+            .max_by_key(|(_, s)| request.map_or((0, false), |r| bare_url_fit(&s.cassette, r)));
+        match best {
+            Some((id, s)) => Ok(((*id).clone(), (*s).clone())),
+            None => Err((
+                404,
+                format!(
+                    "tooltape: no cassette of this server starts with this request's first user message; use a session URL (/s/{{session}}/…) for one of {}",
+                    list(sessions.keys())
+                ),
+            )),
+        }
+    }
+
+    pub(super) fn served(&self, session: &str) -> Option<Arc<Served>> {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(session)
+            .cloned()
+    }
 }

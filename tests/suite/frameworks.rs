@@ -7,7 +7,9 @@
 //! in `examples/frameworks/` over all of `fixtures/openai-chat` and `fixtures/anthropic`, and
 //! compares every cassette's verdict with `tests/frameworks/expected.json`: conformant, or
 //! exactly the findings of a documented framework bug or of a tooltape false positive that is
-//! pending a fix (`tests/frameworks/FALSE_POSITIVES.md`).
+//! pending a fix (`tests/frameworks/FALSE_POSITIVES.md`). Python loops run warm
+//! (`scripts/warm_python.py`: the framework imported once, a fork per run), which is what
+//! keeps this test within the CI budget.
 
 use std::process::Command;
 

@@ -16,9 +16,14 @@ fn send(rel: &str, body: &Value) -> (u16, String, Vec<Finding>) {
     let cassette = load(rel);
     let replay = Replay::new();
     replay.add_session("s", cassette.clone());
-    let reply = replay.handle_model(
+    // The path of the recorded follow-up (where it names the model, as Gemini's does).
+    let route = cassette.file.interactions[1]
+        .request
+        .route(cassette.provider());
+    let reply = replay.handle_model_routed(
         Some("s"),
         cassette.provider(),
+        &route,
         RequestMeta::all(),
         &serde_json::to_vec(body).unwrap(),
     );
@@ -234,4 +239,139 @@ fn a_dropped_thinking_block_is_an_error_when_the_loop_turned_thinking_on() {
     let (_, _, findings) = send(THINKING, &without_thinking_block(Some(on)));
     assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
     assert_eq!(findings[0].severity, Severity::Error);
+}
+
+/// The follow-up of a Gemini cassette with every `thoughtSignature` taken off the replayed
+/// `model` parts, sent as if the path named `model`.
+fn gemini_without_signatures(model: &str) -> (u16, String, Vec<Finding>) {
+    let rel = "gemini/fantasy-2.5-flash-parallel2-followup.json";
+    let mut body = follow_up(rel);
+    let mut removed = 0;
+    for content in body["contents"].as_array_mut().unwrap() {
+        if content["role"] == "model" {
+            for part in content["parts"].as_array_mut().unwrap() {
+                removed += usize::from(
+                    part.as_object_mut()
+                        .unwrap()
+                        .remove("thoughtSignature")
+                        .is_some(),
+                );
+            }
+        }
+    }
+    assert!(removed > 0, "{rel} replays no signed part");
+    let cassette = load(rel);
+    let replay = Replay::new();
+    replay.add_session("s", cassette.clone());
+    let route = tooltape::provider::Route {
+        model: Some(model.to_owned()),
+        stream: Some(false),
+    };
+    let reply = replay.handle_model_routed(
+        Some("s"),
+        cassette.provider(),
+        &route,
+        RequestMeta::all(),
+        &serde_json::to_vec(&body).unwrap(),
+    );
+    let findings = replay
+        .journal()
+        .session("s")
+        .into_iter()
+        .flat_map(|e| match e {
+            Entry::Model(m) => m.findings,
+            Entry::Tool(_) => Vec::new(),
+        })
+        .collect();
+    (
+        reply.status(),
+        String::from_utf8(reply.body_bytes().to_vec()).unwrap(),
+        findings,
+    )
+}
+
+#[test]
+fn a_lost_thought_signature_is_a_warning_for_a_model_that_does_not_validate_them() {
+    for model in ["gemini-2.5-flash", "gemini-2.0-flash", "some-tuned-model"] {
+        let (status, body, findings) = gemini_without_signatures(model);
+        assert_eq!(status, 200, "{model}: {body}");
+        assert_eq!(rules(&findings), vec!["TT006"], "{model}: {findings:#?}");
+        assert_eq!(findings[0].severity, Severity::Warning, "{model}");
+        assert!(
+            findings[0].message.contains("does not validate signatures"),
+            "{}",
+            findings[0].message
+        );
+    }
+}
+
+#[test]
+fn a_lost_thought_signature_gets_the_apis_400_for_a_gemini_3_model() {
+    let (status, body, findings) = gemini_without_signatures("gemini-3-flash-preview");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("Function call is missing a thought_signature in functionCall parts.")
+            && body.contains("INVALID_ARGUMENT"),
+        "{body}"
+    );
+    assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Error);
+}
+
+/// The Responses follow-up of a turn with reasoning and two calls, with every item of the
+/// served turn sent as an `item_reference` (what a loop with `store` on may send).
+fn responses_by_reference(known: bool) -> (u16, String, Vec<Finding>) {
+    let rel = "openai-responses/handmade-reasoning-encrypted.json";
+    let mut body = follow_up(rel);
+    let mut referenced = 0;
+    for item in body["input"].as_array_mut().unwrap() {
+        if matches!(item["type"].as_str(), Some("reasoning" | "function_call")) {
+            let id = item["id"].as_str().unwrap().to_owned();
+            let id = if known { id } else { format!("{id}0") };
+            *item = json!({"type": "item_reference", "id": id});
+            referenced += 1;
+        }
+    }
+    assert_eq!(referenced, 3, "{rel}: a reasoning item and two calls");
+    send(rel, &body)
+}
+
+#[test]
+fn items_sent_by_reference_are_the_served_items() {
+    let (status, body, findings) = responses_by_reference(true);
+    assert_eq!(status, 200, "{body}");
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn a_reference_to_an_item_never_served_is_not_taken_for_one() {
+    let (status, _, findings) = responses_by_reference(false);
+    assert_eq!(status, 400);
+    assert!(
+        rules(&findings).contains(&"TT002"),
+        "the outputs answer no call the request carries: {findings:#?}"
+    );
+}
+
+#[test]
+fn the_documented_signature_bypass_value_is_a_warning_for_a_gemini_3_model() {
+    let rel = "gemini/handmade-gemini-three-turns.json";
+    let mut body = follow_up(rel);
+    let part = &mut body["contents"][1]["parts"][0];
+    assert!(
+        part.get("thoughtSignature").is_some(),
+        "{rel}: a signed call"
+    );
+    part["thoughtSignature"] = json!("skip_thought_signature_validator");
+    let (status, reply, findings) = send(rel, &body);
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(rules(&findings), vec!["TT006"], "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Warning);
+    // Without the bypass, the same loss is the API's 400 on this Gemini 3 cassette.
+    body["contents"][1]["parts"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("thoughtSignature");
+    let (status, reply, _) = send(rel, &body);
+    assert_eq!(status, 400, "{reply}");
 }

@@ -79,6 +79,7 @@ pub fn decode_request(route: &Route, body: &Value) -> Result<DecodedRequest, Mal
     let mut messages: Vec<Message> = Vec::new();
     let mut turns: Vec<Vec<Slot>> = Vec::new();
     let mut after_calls = false;
+    let mut bypassed = false;
     for (i, content) in contents.iter().enumerate() {
         let path = format!("contents[{i}]");
         let content = object(content, &path)?;
@@ -107,10 +108,9 @@ pub fn decode_request(route: &Route, body: &Value) -> Result<DecodedRequest, Mal
                 let at = format!("{parts_path}[{j}]");
                 let part = object(part, &at)?;
                 if let Some(signature) = optional(part, "thoughtSignature") {
-                    blocks.push(signature_block(string(
-                        signature,
-                        &format!("{at}.thoughtSignature"),
-                    )?));
+                    let signature = string(signature, &format!("{at}.thoughtSignature"))?;
+                    bypassed |= signature == SIGNATURE_BYPASS;
+                    blocks.push(signature_block(signature));
                 }
                 if let Some(call) = optional(part, "functionCall") {
                     let at = format!("{at}.functionCall");
@@ -185,13 +185,24 @@ pub fn decode_request(route: &Route, body: &Value) -> Result<DecodedRequest, Mal
     Ok(DecodedRequest {
         conversation: Conversation { messages },
         stream: route.stream.unwrap_or(false),
-        model,
         tool_names,
         continues: None,
         parallel_tool_calls: true,
-        // Thought signatures belong to the model's turn, not to a request switch.
-        thinking_required: true,
+        thinking_required: signatures_validated(&model) && !bypassed,
+        model,
     })
+}
+
+/// The value the API documents for a `thoughtSignature` it is not to validate (protocol
+/// notes §D): a loop that sends it has opted out, and the API takes the history.
+const SIGNATURE_BYPASS: &str = "skip_thought_signature_validator";
+
+/// Whether the API refuses a replayed call without its `thoughtSignature` for this model:
+/// Gemini 3 models validate signatures (protocol notes §D, F4.4, and the reports quoted
+/// there are all Gemini 3); earlier models take a history without them. A model the notes
+/// do not cover counts as not validating: a lost signature is then a warning, never a FAIL.
+fn signatures_validated(model: &str) -> bool {
+    model.starts_with("gemini-3")
 }
 
 /// The id of the call a `functionResponse` answers (see the module docs); `adjacent`: the

@@ -152,6 +152,14 @@ impl Codec for OpenAiResponses {
         Some(body)
     }
 
+    fn resolve_references(
+        &self,
+        request: &Value,
+        served: &dyn Fn(&str) -> Option<Value>,
+    ) -> Option<Value> {
+        super::request::resolve_references(request, served)
+    }
+
     fn system_prompt(&self, request: &Value) -> String {
         let instructions = request
             .get("instructions")

@@ -20,9 +20,14 @@
 //! between (protocol notes §B5): the placement is [`crate::provider::ResultPlacement::AnyLaterItem`].
 //! A result has no error flag: a failure is told in the output text.
 //!
-//! Not modelled (yet): `item_reference` input items are kept as opaque items, so an output
-//! whose call is only referenced (not replayed) is judged as answering an unknown call; the
-//! `conversation` parameter is not a continuation; a `previous_response_id` naming a recorded
+//! An `item_reference` input item (`{"type":"item_reference","id":…}`: a stored item sent
+//! by id, as loops with `store` on may send earlier reasoning items and calls) naming an item
+//! of a served turn is replaced by that item before the request is judged
+//! ([`crate::provider::Codec::resolve_references`]); one naming an id no served turn has
+//! stays an opaque item (assistant messages are not kept with their `msg_…` ids, so a
+//! referenced text message is not resolved).
+//!
+//! Not modelled (yet): the `conversation` parameter is not a continuation; a `previous_response_id` naming a recorded
 //! response that was created with `store: false` is resolved although the real API keeps no
 //! such response.
 //!

@@ -11,6 +11,33 @@ use crate::transcript::{Block, Conversation, Message, Role, Thinking, ToolCall, 
 /// The longest `call_id` the API accepts (protocol notes §B5).
 const MAX_CALL_ID_LEN: usize = 64;
 
+/// `body` with every `item_reference` input item whose `id` `served` knows replaced by that
+/// item (a stored item the API looks up: with `store` on, clients such as the Vercel AI SDK
+/// send the model's earlier items by reference); `None` when no reference resolves. A
+/// reference to an id no served turn has stays, and is judged as an item of its own.
+pub fn resolve_references(body: &Value, served: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
+    let items = body.get("input")?.as_array()?;
+    let mut resolved = false;
+    let items: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            let found = (item.get("type").and_then(Value::as_str) == Some("item_reference"))
+                .then(|| item.get("id").and_then(Value::as_str))
+                .flatten()
+                .and_then(served);
+            resolved |= found.is_some();
+            found.unwrap_or_else(|| item.clone())
+        })
+        .collect();
+    if !resolved {
+        return None;
+    }
+    let mut body = body.clone();
+    body.as_object_mut()?
+        .insert("input".into(), Value::Array(items));
+    Some(body)
+}
+
 /// Decodes a request body.
 ///
 /// The model's consecutive items (reasoning, assistant messages, calls and other tool calls)

@@ -203,9 +203,18 @@ fn verdict(f: &FollowUp, body: &Value, mut rules: BTreeSet<&'static str>) -> Exp
     (rules, answer)
 }
 
+/// Whether the recorded model validates thought signatures: Gemini 3 models do (protocol
+/// notes §F4.4), and a call replayed without its signature gets the 400; for other models the
+/// lost signature is TT006 (a warning) and the turn is served.
+fn validates_signatures(f: &FollowUp) -> bool {
+    f.path
+        .as_deref()
+        .is_some_and(|p| p.contains("/models/gemini-3"))
+}
+
 /// For each signature of the unmutated follow-up (content `w`, part `b`): whether content `w`
 /// of `body` still carries it anywhere, and whether the call part it was on (by call position)
-/// still carries one. `None` when nothing changed.
+/// still carries one (when the model validates signatures). `None` when nothing changed.
 fn signatures(f: &FollowUp, body: &Value) -> Option<(BTreeSet<&'static str>, Option<Answer>)> {
     let mut rules = BTreeSet::new();
     let mut lost = None;
@@ -231,6 +240,7 @@ fn signatures(f: &FollowUp, body: &Value) -> Option<(BTreeSet<&'static str>, Opt
         if let Some(echoed) = echoed
             && echoed.get("thoughtSignature").is_none()
             && lost.is_none()
+            && validates_signatures(f)
         {
             let name = echoed["functionCall"]["name"].as_str().unwrap_or_default();
             lost = Some(missing_signature(name, w + 1));

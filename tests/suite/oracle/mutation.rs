@@ -173,6 +173,8 @@ pub struct FollowUp {
     pub thinking: Vec<(usize, usize)>,
     /// The calls as served (names and arguments), in call order.
     pub served: Vec<tooltape::transcript::ToolCall>,
+    /// The recorded request path (where the provider names the model in it), if any.
+    pub path: Option<String>,
 }
 
 /// What a [`Mutator`] reads off a follow-up's last assistant turn.
@@ -228,6 +230,7 @@ impl FollowUp {
             failing,
             thinking,
             served: cassette.calls(k - 1).to_vec(),
+            path: cassette.file.interactions[k].request.path.clone(),
         })
     }
 
