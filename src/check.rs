@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use crate::cassette::{Capability, Cassette};
 use crate::conformance::Severity;
 use crate::credentials;
+use crate::fault::{Pace, TurnFault};
 use crate::provider::Provider;
 use crate::report::{
     CassetteReport, CommandRun, CommandStatus, Incomplete, Progress, Report, Skipped, Span,
@@ -81,6 +82,10 @@ pub struct CheckOptions {
     pub stop: Option<watch::Receiver<Option<StopSignal>>>,
     /// Told of each cassette as it is judged (the skipped ones are not).
     pub progress: Progress,
+    /// Faults served to every cassette's loop, after the cassettes' own ([`crate::fault`]).
+    pub faults: Vec<TurnFault>,
+    /// How streams are paced; `None` writes them at once.
+    pub pace: Option<Pace>,
 }
 
 impl Default for CheckOptions {
@@ -95,6 +100,8 @@ impl Default for CheckOptions {
             keep_env: Vec::new(),
             stop: None,
             progress: Progress::default(),
+            faults: Vec::new(),
+            pace: None,
         }
     }
 }
@@ -122,7 +129,12 @@ pub async fn check(
     }
     let work = work.tempdir()?;
     let work_dir = work.path();
-    let replay = Arc::new(Replay::with_limits(options.limits).with_barrier(options.barrier));
+    let replay = Arc::new(
+        Replay::with_limits(options.limits)
+            .with_barrier(options.barrier)
+            .with_faults(options.faults.clone())
+            .with_pace(options.pace),
+    );
     let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;
@@ -514,7 +526,11 @@ fn judge(replay: &Replay, session: &str, cassette: &Cassette, run: CommandRun) -
         cassette,
         timings(cassette, &replay.served_turns(session), &spans),
     );
-    let explained = report.count(Severity::Error) > 0;
+    let fault_stop = replay.fault_stop(session);
+    let explained = report.count(Severity::Error) > 0 || fault_stop.is_some();
+    if let Some(stop) = fault_stop {
+        report.notes.push(stop);
+    }
     let notes = replay.notes(session);
     report.error = match &run.status {
         CommandStatus::NotStarted { reason } => Some(format!("the command could not start: {reason}")),

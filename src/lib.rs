@@ -10,7 +10,7 @@
 //! - [`server`]: the replay logic ([`server::Replay`], a plain function of the request) with two
 //!   transports: [`ReplayServer`] on hyper and [`server::CassetteResponder`] for wiremock; tool
 //!   endpoints with barrier mode; a bounded journal.
-//! - [`conformance`]: rules with stable ids (TT001–TT015) over the transcript and the journal.
+//! - [`conformance`]: rules with stable ids (TT001–TT022) over the transcript and the journal.
 //! - [`ReferenceLoop`]: the correct agent loop, usable as an oracle.
 //! - [`report`]: human, JSON and JUnit reports, and the exit code a report maps to
 //!   ([`report::exit`]); [`run`] and [`check`] drive whole runs.
@@ -34,6 +34,7 @@ pub mod cassette;
 pub mod check;
 pub mod conformance;
 pub mod credentials;
+pub mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod provider;

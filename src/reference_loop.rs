@@ -136,6 +136,32 @@ pub struct LoopOutcome {
     pub requests: usize,
 }
 
+/// How many times the reference loop retries one model request.
+pub const RETRIES: u32 = 3;
+
+/// The first wait between retries when the server asks for none; it doubles.
+const BACKOFF: Duration = Duration::from_millis(100);
+
+fn retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 409 | 429) || status >= 500
+}
+
+/// The wait a reply asks for: `retry-after-ms`, else `retry-after` in seconds; zero (use the
+/// backoff) when it asks for none.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v > 0.0 && *v < 600.0 * 1000.0)
+    };
+    number("retry-after-ms")
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| number("retry-after").map(|s| Duration::from_secs_f64(s.min(600.0))))
+        .unwrap_or(Duration::ZERO)
+}
+
 /// The reference loop.
 #[derive(Debug, Clone)]
 pub struct ReferenceLoop {
@@ -241,12 +267,36 @@ impl ReferenceLoop {
         Err(LoopError::MaxTurns(self.max_turns))
     }
 
+    /// Sends one model request, retrying what a careful client retries: a rate limit or
+    /// server error (408, 409, 429, 5xx) after the `retry-after-ms` or `retry-after` it asks
+    /// for (else a short exponential backoff), and a stream that broke (cut, or ended without
+    /// its end), up to [`RETRIES`] times. The whole request is sent again, never the tools.
     async fn ask(
         &self,
         cassette: &Cassette,
         turn: usize,
         body: &Value,
     ) -> Result<(AssistantTurn, Option<String>), LoopError> {
+        let mut attempt = 0;
+        loop {
+            match self.ask_once(cassette, turn, body).await {
+                Ok(answer) => return Ok(answer),
+                Err((_, Some(wait))) if attempt < RETRIES => {
+                    let backoff = BACKOFF * 2u32.pow(attempt);
+                    tokio::time::sleep(if wait.is_zero() { backoff } else { wait }).await;
+                    attempt += 1;
+                }
+                Err((error, _)) => return Err(error),
+            }
+        }
+    }
+
+    async fn ask_once(
+        &self,
+        cassette: &Cassette,
+        turn: usize,
+        body: &Value,
+    ) -> Result<(AssistantTurn, Option<String>), (LoopError, Option<Duration>)> {
         let codec = cassette.provider().codec();
         let url = format!(
             "{}{}",
@@ -257,7 +307,7 @@ impl ReferenceLoop {
         for (name, value) in codec.client_headers() {
             req = req.header(name, value);
         }
-        let http = |error| LoopError::Http { turn, error };
+        let http = |error| (LoopError::Http { turn, error }, Some(Duration::ZERO));
         let response = req.send().await.map_err(http)?;
         let status = response.status().as_u16();
         let is_stream = response
@@ -266,10 +316,12 @@ impl ReferenceLoop {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
         if !(200..300).contains(&status) {
+            let wait = retryable_status(status).then(|| retry_after(response.headers()));
             let body = response.text().await.unwrap_or_default();
-            return Err(LoopError::Rejected { turn, status, body });
+            return Err((LoopError::Rejected { turn, status, body }, wait));
         }
-        let decode = |error| LoopError::Decode { turn, error };
+        let decode_stream = |error| (LoopError::Decode { turn, error }, Some(Duration::ZERO));
+        let decode = |error| (LoopError::Decode { turn, error }, None);
         if is_stream {
             let mut parser = sse::SseParser::new();
             let mut events = Vec::new();
@@ -284,8 +336,8 @@ impl ReferenceLoop {
             }
             parser
                 .finish()
-                .map_err(|e| decode(ResponseError::new("stream", e.to_string())))?;
-            let turn = codec.decode_response_sse(&events).map_err(decode)?;
+                .map_err(|e| decode_stream(ResponseError::new("stream", e.to_string())))?;
+            let turn = codec.decode_response_sse(&events).map_err(decode_stream)?;
             Ok((turn, codec.response_id(None, &events)))
         } else {
             let text = response.text().await.map_err(http)?;

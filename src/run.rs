@@ -27,6 +27,10 @@ pub struct RunOptions {
     pub stateful: bool,
     /// Told of each cassette as it is judged.
     pub progress: Progress,
+    /// Faults served to the reference loop, after the cassettes' own ([`crate::fault`]).
+    pub faults: Vec<crate::fault::TurnFault>,
+    /// How streams are paced; `None` writes them at once.
+    pub pace: Option<crate::fault::Pace>,
 }
 
 impl Default for RunOptions {
@@ -38,6 +42,8 @@ impl Default for RunOptions {
             max_turns: 16,
             stateful: false,
             progress: Progress::default(),
+            faults: Vec::new(),
+            pace: None,
         }
     }
 }
@@ -59,7 +65,11 @@ pub async fn run(
     cassettes: Vec<Arc<Cassette>>,
     options: &RunOptions,
 ) -> std::io::Result<(Report, Vec<CassetteRun>)> {
-    let replay = Arc::new(Replay::new());
+    let replay = Arc::new(
+        Replay::new()
+            .with_faults(options.faults.clone())
+            .with_pace(options.pace),
+    );
     let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;

@@ -154,6 +154,10 @@ pub struct Interaction {
     pub request: RecordedRequest,
     /// The response it got.
     pub response: RecordedResponse,
+    /// Faults the replay server serves to requests for this turn before the recorded response
+    /// (each `times` requests in a row, in order); see [`crate::fault`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::fault::Fault>,
 }
 
 /// A recorded request.

@@ -316,6 +316,14 @@ impl Cassette {
         let mut lints = Vec::new();
         let mut seen = HashSet::new();
         for (t, turn) in self.turns.iter().enumerate() {
+            for (i, fault) in self.file.interactions[t].faults.iter().enumerate() {
+                for problem in fault.problems() {
+                    lints.push(Lint::new(
+                        t,
+                        format!("faults[{i}] (`{}`): {problem}", fault.kind),
+                    ));
+                }
+            }
             let calls = self.calls(t);
             for call in calls {
                 if !seen.insert(call.id.clone()) {

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use super::check::{self, CHECK_HELP, CheckArgs};
 use super::exit::Failure;
+use super::faults::with_fault_help;
 use super::import::{self, IMPORT_HELP, ImportArgs};
 use super::record::{self, RECORD_HELP, RecordArgs};
 use super::rules::{self, RulesArgs};
@@ -47,12 +48,14 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the reference agent loop against every cassette through the replay server, then report.
+    #[command(after_help = with_fault_help(""))]
     Run(RunArgs),
     /// Start the replay server for your own agent loop; Ctrl-C prints the report.
+    #[command(after_help = with_fault_help(""))]
     Serve(ServeArgs),
     /// Run your agent loop (any language) once per cassette against the replay server and judge
     /// what it sent, including whether it ran independent tools concurrently.
-    #[command(after_help = CHECK_HELP)]
+    #[command(after_help = with_fault_help(CHECK_HELP))]
     Check(CheckArgs),
     /// Record a conversation through a loopback proxy to the provider, as a cassette.
     #[command(after_help = RECORD_HELP)]

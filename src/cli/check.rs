@@ -82,6 +82,8 @@ pub struct CheckArgs {
     keep_env: Vec<String>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    faults: super::faults::FaultArgs,
     /// The agent loop to run, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -119,6 +121,8 @@ pub async fn execute(args: CheckArgs) -> Result<u8, Failure> {
         keep_env: args.keep_env,
         stop: Some(stopped),
         progress: bar.progress(),
+        faults: args.faults.faults,
+        pace: args.faults.pace,
     };
     let result = check(cassettes, &args.command, &options).await;
     bar.clear();

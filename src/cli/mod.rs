@@ -5,6 +5,7 @@ mod app;
 mod args;
 mod check;
 mod exit;
+mod faults;
 mod import;
 mod limits;
 mod output;

@@ -34,6 +34,8 @@ pub struct RunArgs {
     /// whole history.
     #[arg(long)]
     stateful: bool,
+    #[command(flatten)]
+    faults: super::faults::FaultArgs,
 }
 
 pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
@@ -46,6 +48,8 @@ pub async fn execute(args: RunArgs) -> Result<u8, Failure> {
         max_turns: args.max_turns,
         stateful: args.stateful,
         progress: bar.progress(),
+        faults: args.faults.faults,
+        pace: args.faults.pace,
     };
     let result = run(cassettes, &options).await;
     bar.clear();

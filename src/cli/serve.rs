@@ -36,6 +36,8 @@ pub struct ServeArgs {
     allow_hosts: Vec<String>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    faults: super::faults::FaultArgs,
 }
 
 fn host_policy(allowed: &[String]) -> HostPolicy {
@@ -52,7 +54,11 @@ pub async fn execute(args: ServeArgs) -> Result<u8, Failure> {
     let cassettes = args.common.load(&args.paths)?;
     let mut stop = Stop::listen()
         .map_err(|e| Failure::input(anyhow!(e).context("cannot listen for signals")))?;
-    let replay = Arc::new(Replay::with_limits(args.limits.limits()));
+    let replay = Arc::new(
+        Replay::with_limits(args.limits.limits())
+            .with_faults(args.faults.faults)
+            .with_pace(args.faults.pace),
+    );
     let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind_with_hosts(
         SocketAddr::new(args.host, args.port),

@@ -4,6 +4,10 @@ use crate::provider::Rejection;
 
 use super::context::{RequestContext, SessionContext};
 use super::endpoint::UnsupportedEndpoint;
+use super::faults::{
+    ExecutedTruncatedCalls, GaveUpOnRetryableError, RetriedBeforeRetryAfter, RetryStorm,
+    ToolsExecutedTwice,
+};
 use super::finding::Finding;
 use super::history::{
     AbandonedToolCalls, AlteredAssistantTurn, DivergedConversation, MalformedRequest, RunawayLoop,
@@ -35,6 +39,11 @@ pub const RULES: &[&dyn Rule] = &[
     &UnorderedSideEffects,
     &UnsupportedEndpoint,
     &ParallelCallsDisabled,
+    &GaveUpOnRetryableError,
+    &RetriedBeforeRetryAfter,
+    &RetryStorm,
+    &ToolsExecutedTwice,
+    &ExecutedTruncatedCalls,
 ];
 
 /// Looks a rule up by id.

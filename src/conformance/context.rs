@@ -151,6 +151,8 @@ pub struct SessionContext<'a> {
     pub barrier: bool,
     /// Requests to routes tooltape does not serve, in arrival order.
     pub unsupported: Vec<UnsupportedRoute>,
+    /// The faults served and what the loop did next.
+    pub faults: super::faults::FaultLog,
 }
 
 /// A request to a route no codec serves, with what to tell the loop.

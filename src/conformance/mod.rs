@@ -8,6 +8,7 @@ mod catalogue;
 mod context;
 pub mod echo;
 mod endpoint;
+mod faults;
 mod finding;
 mod history;
 pub mod pairing;
@@ -19,5 +20,6 @@ mod timing;
 
 pub use catalogue::{RULES, judge_request, judge_session, rule};
 pub use context::{RequestContext, SessionContext, SessionRequest, UnsupportedRoute};
+pub use faults::{FaultLog, RETRY_BOUND, TurnFaults};
 pub use finding::{Finding, MAX_MESSAGE, NotKept, Severity, keep_at_most};
 pub use rule::{Rule, RuleInfo};

@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::fault::{ApiError, FaultReply};
 use super::registry::Provider;
 use super::rejection::{ErrorReply, Rejection};
 use super::sse::Event;
@@ -201,6 +202,22 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// The provider's error body for a rejected request.
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply;
 
+    /// The provider's reply for an API error a fault serves (rate limit, server error,
+    /// overloaded): status, headers and body as the API sends them, for a request that named
+    /// `model`. `None`: the provider has no such error (the fault is not served).
+    fn render_fault(&self, error: &ApiError, model: &str) -> Option<FaultReply> {
+        let _ = (error, model);
+        None
+    }
+
+    /// How many frames at the end of a stream make its end (the stop reason and the
+    /// end-of-stream marker), which a `no-terminal-event` fault leaves out. `0`: the provider's
+    /// streams have no end of their own apart from the data (the fault is not served).
+    fn terminal_frames(&self, frames: &[&str]) -> usize {
+        let _ = frames;
+        0
+    }
+
     /// The JSON body of a final text answer `text`, in the envelope of the recorded JSON
     /// response `like` (its model and id style), for completing a recording that ends with tool
     /// calls (`tooltape import`). `None`: this codec cannot write one, and the import says so
@@ -366,6 +383,10 @@ pub struct Facts {
     pub pairing: Pairing,
     /// Whether a result can carry an error flag (`is_error`), so a failing tool's result must.
     pub error_flag: bool,
+    /// Whether the provider's official clients retry a rate limit or server error by default,
+    /// so a loop that gives up at once falls short of them (an error) rather than of good
+    /// practice only (a warning).
+    pub client_retries: bool,
     /// Whether the provider refuses a replayed item that the model produced after a
     /// reasoning block with an id when that block is left out, and a reasoning block sent
     /// without the item that followed it (OpenAI Responses with stored or encrypted

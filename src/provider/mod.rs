@@ -9,6 +9,7 @@
 pub mod anthropic;
 mod codec;
 mod errors;
+mod fault;
 pub mod gemini;
 mod json;
 pub mod openai_chat;
@@ -21,5 +22,6 @@ pub use codec::{
     Codec, DecodedRequest, Env, Facts, Pairing, RequestMeta, ResultPlacement, Route, Texts,
 };
 pub use errors::{Malformed, MalformedKind, ResponseError, json_kind};
+pub use fault::{ApiError, FaultReply, retry_after_headers, seconds, short_wait};
 pub use registry::Provider;
 pub use rejection::{ErrorReply, Rejection};

@@ -256,6 +256,7 @@ fn cassette(
                 synthetic,
             },
             response,
+            faults: Vec::new(),
         });
     }
     let storage_notes = by_storage.into_iter().map(|(s, mut ks)| {
@@ -298,6 +299,7 @@ fn cassette(
                 synthetic: true,
             },
             response: answer,
+            faults: Vec::new(),
         });
     }
     let tools = latencies(&calls);

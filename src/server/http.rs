@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::StreamExt;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -31,11 +32,12 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use super::conn::{Activity, HostPolicy, Watched};
-use super::replay::{Replay, Reply};
+use super::replay::Replay;
+use super::reply::Reply;
 use crate::cassette::Cassette;
 use crate::provider::{Provider, RequestMeta};
 
-type Body = BoxBody<Bytes, Infallible>;
+type Body = BoxBody<Bytes, std::io::Error>;
 
 /// Request bodies up to this size are judged on the async worker that read them (judging is
 /// linear in the body, so this takes microseconds); larger ones on the blocking pool.
@@ -349,13 +351,14 @@ async fn route(
     };
     let _busy = activity.busy();
     if body.len() <= INLINE_JUDGING {
-        return respond(replay.handle_model_routed(
+        return deliver(replay.handle_model_routed(
             session.as_deref(),
             provider,
             &route,
             meta,
             &body,
-        ));
+        ))
+        .await;
     }
     let Ok(_permit) = shared.judging.clone().acquire_owned().await else {
         return text(StatusCode::SERVICE_UNAVAILABLE, "tooltape: shutting down\n");
@@ -366,7 +369,7 @@ async fn route(
     })
     .await;
     match judged {
-        Ok(reply) => respond(reply),
+        Ok(reply) => deliver(reply).await,
         Err(e) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("tooltape: judging the request failed: {e}\n"),
@@ -400,7 +403,7 @@ async fn tool(
     let reply = replay
         .handle_tool(session, &name, call_id.as_deref(), &body)
         .await;
-    let mut r = Response::new(Full::new(reply.body).boxed());
+    let mut r = Response::new(Full::new(reply.body).map_err(never).boxed());
     *r.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(
@@ -448,7 +451,11 @@ fn index(replay: &Replay, stats: &ConnectionStats) -> String {
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_owned())).boxed());
+    let mut r = Response::new(
+        Full::new(Bytes::from(body.to_owned()))
+            .map_err(never)
+            .boxed(),
+    );
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -457,57 +464,123 @@ fn text(status: StatusCode, body: &str) -> Response<Body> {
     r
 }
 
-fn respond(reply: Reply) -> Response<Body> {
+fn never(e: Infallible) -> std::io::Error {
+    match e {}
+}
+
+/// The response for `reply`, after its delay if it has one (a slow first byte).
+async fn deliver(reply: Reply) -> Response<Body> {
     match reply {
-        Reply::Json { status, body } => {
-            let mut r = Response::new(Full::new(body).boxed());
-            *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static("application/json"),
-            );
-            r
+        Reply::Delayed { delay, reply } => {
+            tokio::time::sleep(delay).await;
+            Box::pin(deliver(*reply)).await
         }
-        Reply::Sse { frames } => {
-            let stream = FrameStream {
-                frames,
-                next: 0,
-                yielded: false,
-            };
-            let mut r = Response::new(BodyExt::boxed(StreamBody::new(stream)));
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static("text/event-stream"),
-            );
-            h.insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-cache"),
-            );
-            r
-        }
+        other => respond(other),
     }
 }
 
+fn respond(reply: Reply) -> Response<Body> {
+    match reply {
+        Reply::Json { status, body } => json(status, body, &[]),
+        Reply::Fault {
+            status,
+            headers,
+            body,
+        } => json(status, body, &headers),
+        Reply::Sse { frames } => stream(frames, false),
+        Reply::Cut { frames } => stream(frames, true),
+        Reply::Paced { frames, delays } => paced_stream(frames, delays),
+        Reply::Delayed { reply, .. } => respond(*reply),
+    }
+}
+
+fn json(status: u16, body: Bytes, headers: &[(&'static str, String)]) -> Response<Body> {
+    let mut r = Response::new(Full::new(body).map_err(never).boxed());
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in headers {
+        if let Ok(value) = header::HeaderValue::from_str(value) {
+            h.insert(*name, value);
+        }
+    }
+    r
+}
+
+/// A stream of `frames`, each written after its delay.
+fn paced_stream(frames: Arc<[Bytes]>, delays: Arc<[Duration]>) -> Response<Body> {
+    let frames: Vec<(Bytes, Duration)> =
+        frames.iter().cloned().zip(delays.iter().copied()).collect();
+    let body = futures::stream::iter(frames).then(|(frame, delay)| async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        Ok::<_, std::io::Error>(Frame::data(frame))
+    });
+    let mut r = Response::new(BodyExt::boxed(StreamBody::new(body)));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    r
+}
+
+/// A stream of `frames`; when `cut`, the body then fails, so the connection is closed before
+/// the body ends (no final chunk): what a client sees when a stream is cut mid-way.
+fn stream(frames: Arc<[Bytes]>, cut: bool) -> Response<Body> {
+    let stream = FrameStream {
+        frames,
+        next: 0,
+        yielded: false,
+        cut,
+    };
+    let mut r = Response::new(BodyExt::boxed(StreamBody::new(stream)));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    r
+}
+
 /// Yields the recorded frames one at a time, returning `Pending` once between frames so hyper
-/// flushes each frame as its own write.
+/// flushes each frame as its own write; a cut stream then fails, which makes hyper close the
+/// connection without ending the body.
 struct FrameStream {
     frames: Arc<[Bytes]>,
     next: usize,
     yielded: bool,
+    cut: bool,
 }
 
 impl futures::Stream for FrameStream {
-    type Item = Result<Frame<Bytes>, Infallible>;
+    type Item = Result<Frame<Bytes>, std::io::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.next >= self.frames.len() {
-            return Poll::Ready(None);
-        }
-        if self.next > 0 && !self.yielded {
+        if self.next > 0 && !self.yielded && (self.next < self.frames.len() || self.cut) {
             self.yielded = true;
             cx.waker().wake_by_ref();
             return Poll::Pending;
+        }
+        if self.next >= self.frames.len() {
+            if std::mem::take(&mut self.cut) {
+                return Poll::Ready(Some(Err(std::io::Error::other(
+                    "tooltape: the stream is cut here by a fault",
+                ))));
+            }
+            return Poll::Ready(None);
         }
         self.yielded = false;
         let frame = self.frames[self.next].clone();

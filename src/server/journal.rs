@@ -42,6 +42,9 @@ pub struct ModelEntry {
     /// What went wrong that is not the loop's conformance (e.g. the wrong provider's endpoint).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The fault served instead of (or, for a slow first byte, with) the recorded response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::fault::ServedFault>,
 }
 
 /// One call of a tool endpoint.
@@ -250,6 +253,7 @@ mod tests {
             reencoded: false,
             unsupported: None,
             note: None,
+            fault: None,
         })
     }
 

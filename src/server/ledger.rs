@@ -5,11 +5,11 @@
 //! counted by severity), the request count, the last request, the first call of each tool
 //! (bounded by the cassette) and the turns served. A verdict read from it never loses a finding.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexSet;
 
-use crate::conformance::{Finding, NotKept, SessionRequest, UnsupportedRoute};
+use crate::conformance::{FaultLog, Finding, NotKept, SessionRequest, UnsupportedRoute};
 use crate::span::Span;
 
 /// How many distinct harness notes a session keeps.
@@ -34,6 +34,13 @@ pub(super) struct Ledger {
     /// Turns served in the mode they were not recorded in: (turn, served as a stream).
     pub reencoded: BTreeSet<(usize, bool)>,
     notes: IndexSet<String>,
+    /// Requests for each response (0-based) that reached the point where a fault may be
+    /// served: the position in the turn's fault plan.
+    pub attempts: BTreeMap<usize, u32>,
+    /// The faults served and what the loop did next.
+    pub faults: FaultLog,
+    /// Faults of the plan that could not be served, each once (a few per session).
+    pub unserved: IndexSet<String>,
 }
 
 impl Ledger {

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use wiremock::{Request, Respond, ResponseTemplate};
 
-use super::replay::{Replay, Reply};
+use super::replay::Replay;
+use super::reply::Reply;
 use crate::cassette::Cassette;
 use crate::conformance::Finding;
 use crate::provider::{Provider, RequestMeta, Route};
@@ -68,15 +69,35 @@ impl Respond for CassetteResponder {
             ));
         };
         let meta = RequestMeta::from_headers(&request.headers).with_query(request.url.query());
-        match self
-            .replay
-            .handle_model_routed(Some(SESSION), provider, &route, meta, &request.body)
-        {
-            Reply::Json { status, body } => {
-                ResponseTemplate::new(status).set_body_raw(body.to_vec(), "application/json")
-            }
-            reply @ Reply::Sse { .. } => ResponseTemplate::new(200)
-                .set_body_raw(reply.body_bytes().to_vec(), "text/event-stream"),
+        template(self.replay.handle_model_routed(
+            Some(SESSION),
+            provider,
+            &route,
+            meta,
+            &request.body,
+        ))
+    }
+}
+
+/// A reply as wiremock can send it. wiremock writes a body whole, so a cut stream is sent as
+/// its frames before the cut, with the body ended, and a paced stream at once.
+fn template(reply: Reply) -> ResponseTemplate {
+    match reply {
+        Reply::Json { status, body } => {
+            ResponseTemplate::new(status).set_body_raw(body.to_vec(), "application/json")
         }
+        Reply::Fault {
+            status,
+            headers,
+            body,
+        } => headers.iter().fold(
+            ResponseTemplate::new(status).set_body_raw(body.to_vec(), "application/json"),
+            |t, (name, value)| t.insert_header(*name, value.as_str()),
+        ),
+        reply @ (Reply::Sse { .. } | Reply::Cut { .. } | Reply::Paced { .. }) => {
+            ResponseTemplate::new(200)
+                .set_body_raw(reply.body_bytes().to_vec(), "text/event-stream")
+        }
+        Reply::Delayed { delay, reply } => template(*reply).set_delay(delay),
     }
 }

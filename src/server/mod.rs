@@ -1,12 +1,14 @@
 //! The replay server: replay logic ([`Replay`]) and its transports (hyper, wiremock).
 
 mod conn;
+mod faults;
 mod http;
 mod journal;
 mod ledger;
 mod limits;
 mod mock;
 mod replay;
+mod reply;
 mod served;
 mod sessions;
 mod tools;
@@ -17,6 +19,7 @@ pub use http::{ConnectionStats, ReplayServer};
 pub use journal::{DEFAULT_BYTES, DEFAULT_CAPACITY, Entry, Journal, ModelEntry, ToolEntry};
 pub use limits::{Limits, MAX_BODY};
 pub use mock::CassetteResponder;
-pub use replay::{Replay, Reply};
+pub use replay::Replay;
+pub use reply::Reply;
 pub use sessions::ambiguous_bare_urls;
 pub use tools::ToolReply;

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use bytes::Bytes;
 use serde_json::Value;
 
+use super::faults;
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
 use super::limits::Limits;
+use super::reply::Reply;
 use super::served::Served;
 use super::sessions::session_ids;
 use super::tools::{self, ToolDesk, ToolReply};
@@ -21,55 +22,11 @@ use crate::cassette::Cassette;
 use crate::conformance::{
     self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
 };
+use crate::fault::{Pace, TurnFault};
 use crate::provider::{
     DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta, Route,
 };
 use crate::span::Span;
-
-/// What the server answers.
-#[derive(Debug, Clone)]
-pub enum Reply {
-    /// A JSON body with a status.
-    Json {
-        /// HTTP status.
-        status: u16,
-        /// The body.
-        body: Bytes,
-    },
-    /// A server-sent event stream, written frame by frame.
-    Sse {
-        /// The frames, each with its trailing blank line.
-        frames: Arc<[Bytes]>,
-    },
-}
-
-impl Reply {
-    /// The HTTP status.
-    #[must_use]
-    pub fn status(&self) -> u16 {
-        match self {
-            Reply::Json { status, .. } => *status,
-            Reply::Sse { .. } => 200,
-        }
-    }
-
-    /// The whole body as bytes (frames concatenated).
-    #[must_use]
-    pub fn body_bytes(&self) -> Bytes {
-        match self {
-            Reply::Json { body, .. } => body.clone(),
-            Reply::Sse { frames } => frames.iter().flat_map(|f| f.iter().copied()).collect(),
-        }
-    }
-
-    pub(super) fn error(provider: Provider, rejection: &Rejection, status: Option<u16>) -> Self {
-        let reply = provider.render_rejection(rejection);
-        Reply::Json {
-            status: status.unwrap_or(reply.status),
-            body: Bytes::from(reply.body),
-        }
-    }
-}
 
 /// The replay state: sessions (one cassette each) and the journal.
 #[derive(Debug)]
@@ -80,6 +37,8 @@ pub struct Replay {
     desk: ToolDesk,
     barrier: Option<Duration>,
     limits: Limits,
+    faults: Arc<[TurnFault]>,
+    pace: Option<Pace>,
 }
 
 impl Default for Replay {
@@ -105,6 +64,8 @@ impl Replay {
             desk: ToolDesk::default(),
             barrier: None,
             limits: Limits::default(),
+            faults: Arc::new([]),
+            pace: None,
         }
     }
 
@@ -131,6 +92,21 @@ impl Replay {
     #[must_use = "the builder returns the changed replay"]
     pub fn with_barrier(mut self, grace: Option<Duration>) -> Self {
         self.barrier = grace;
+        self
+    }
+
+    /// Serves `faults` to every session, after the faults each cassette turn lists (see
+    /// [`crate::fault`]).
+    #[must_use = "the builder returns the changed replay"]
+    pub fn with_faults(mut self, faults: Vec<TurnFault>) -> Self {
+        self.faults = faults.into();
+        self
+    }
+
+    /// Writes streams with delays between frames (`--pace`); `None` writes them at once.
+    #[must_use = "the builder returns the changed replay"]
+    pub fn with_pace(mut self, pace: Option<Pace>) -> Self {
+        self.pace = pace;
         self
     }
 
@@ -244,6 +220,7 @@ impl Replay {
                     unsupported: None,
                     findings: Vec::new(),
                     note: Some(message),
+                    fault: None,
                 },
                 NotKept::default(),
             );
@@ -273,6 +250,7 @@ impl Replay {
             conformance::keep_at_most(findings, self.limits.findings_per_request);
         let turn = decoded.as_ref().ok().map(|_| cx.echoes().next);
         let mut reencoded = false;
+        let mut fault = None;
         let reply = match (&rejection, turn) {
             (Some(r), _) => Reply::error(provider, r, None),
             (None, Some(t)) => {
@@ -280,13 +258,19 @@ impl Replay {
                     self.desk.served(&id, t);
                 }
                 let asks_stream = decoded.as_ref().is_ok_and(|r| r.stream);
-                match served.reencoded_for(t, asks_stream, parsed.as_ref().ok()) {
+                let real = match served.reencoded_for(t, asks_stream, parsed.as_ref().ok()) {
                     Some(reply) => {
                         reencoded = true;
                         reply
                     }
                     None => served.replies[t].clone(),
-                }
+                };
+                let model = decoded.as_ref().map_or("", |r| r.model.as_str());
+                let (reply, served_fault) = faults::serve(&served, &self.faults, t, real, model);
+                fault = served_fault;
+                let recorded_delays = (!reencoded)
+                    .then(|| served.cassette.turns[t].response.frame_delays_ms.as_slice());
+                faults::paced(reply, self.pace, recorded_delays.unwrap_or_default())
             }
             (None, None) => Reply::error(
                 provider,
@@ -303,11 +287,12 @@ impl Replay {
                 at_ms: self.now_ms(),
                 turn,
                 status: reply.status(),
-                streamed: matches!(reply, Reply::Sse { .. }),
+                streamed: reply.is_stream(),
                 reencoded,
                 unsupported: None,
                 findings,
                 note: None,
+                fault,
             },
             not_kept,
         );
@@ -365,6 +350,7 @@ impl Replay {
                     unsupported: Some(UnsupportedRoute { route, advice }),
                     findings: Vec::new(),
                     note: Some(message),
+                    fault: None,
                 },
                 NotKept::default(),
             );
@@ -377,16 +363,24 @@ impl Replay {
     fn record_model(&self, served: &Served, entry: ModelEntry, not_kept: NotKept) {
         {
             let mut ledger = served.ledger();
+            let failure = entry
+                .fault
+                .is_some_and(|f| f.kind != crate::fault::FaultKind::SlowFirstByte);
             let request = SessionRequest {
                 turn: entry.turn,
-                served: entry.status == 200,
+                served: entry.status == 200 && !failure,
             };
+            if let Some(turn) = entry.turn
+                && entry.unsupported.is_none()
+            {
+                ledger.faults.request(turn, entry.fault, entry.at_ms);
+            }
             match &entry.unsupported {
                 Some(route) => ledger.unsupported(route),
                 None => ledger.request(request, &entry.findings, self.limits.findings_per_session),
             }
             ledger.not_kept.merge(not_kept);
-            if let Some(turn) = entry.turn.filter(|_| entry.status == 200) {
+            if let Some(turn) = entry.turn.filter(|_| request.served) {
                 ledger.served.insert(turn);
                 if entry.reencoded {
                     ledger.reencoded.insert((turn, entry.streamed));
@@ -402,8 +396,16 @@ impl Replay {
     /// Keeps a tool call's span in the session's ledger (the first call of each id), then
     /// journals it.
     fn record_tool(&self, served: &Served, entry: ToolEntry) {
+        let fails = served.cassette.tool(&entry.name).fails.is_some();
+        let mut ledger = served.ledger();
+        ledger.faults.tool_call(
+            entry.turn,
+            &entry.call_id,
+            &entry.name,
+            entry.repeat && !fails,
+        );
         if !entry.repeat {
-            served.ledger().spans.push(Span {
+            ledger.spans.push(Span {
                 turn: entry.turn,
                 call_id: entry.call_id.clone(),
                 name: entry.name.clone(),
@@ -412,6 +414,7 @@ impl Replay {
                 barrier_timed_out: entry.barrier_timed_out,
             });
         }
+        drop(ledger);
         self.journal.push(Entry::Tool(entry));
     }
 
@@ -524,10 +527,19 @@ impl Replay {
             tool_spans: ledger.spans.clone(),
             barrier: self.barrier.is_some(),
             unsupported: ledger.unsupported.clone(),
+            faults: ledger.faults.clone(),
         };
         drop(ledger);
         findings.extend(conformance::judge_session(&cx));
         findings
+    }
+
+    /// When one session's last request was answered with a failure (a fault), what to say
+    /// about the loop stopping there; a command that fails after it is explained by it.
+    #[must_use]
+    pub fn fault_stop(&self, session: &str) -> Option<String> {
+        self.served(session)
+            .and_then(|s| s.ledger().faults.explains_a_stop())
     }
 
     /// The findings of one session that were found but not kept (over a limit), by severity.
@@ -560,7 +572,34 @@ impl Replay {
     /// synthetic (made up by the import of a recording that ends with tool calls).
     #[must_use]
     pub fn served_notes(&self, session: &str) -> Vec<String> {
-        self.served(session).map(|s| s.notes()).unwrap_or_default()
+        let Some(served) = self.served(session) else {
+            return Vec::new();
+        };
+        let mut notes = served.notes();
+        let ledger = served.ledger();
+        let faults = ledger.faults.turns.iter().map(|(t, f)| {
+            format!(
+                "turn {}: {} fault{} served, {} retr{} after them",
+                t + 1,
+                f.served,
+                if f.served == 1 { "" } else { "s" },
+                f.retries,
+                if f.retries == 1 { "y" } else { "ies" }
+            )
+        });
+        let responses = served.cassette.turns.len();
+        let past_the_end = self.faults.iter().filter(|f| f.turn >= responses).map(|f| {
+            format!(
+                "fault `{}` for turn {} was not served: the cassette has {responses} response{}",
+                f.fault.kind,
+                f.turn + 1,
+                if responses == 1 { "" } else { "s" }
+            )
+        });
+        notes.extend(faults);
+        notes.extend(ledger.unserved.iter().cloned());
+        notes.extend(past_the_end);
+        notes
     }
 
     /// The notes of one session's requests (problems that are not the loop's conformance),

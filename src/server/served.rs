@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::ledger::Ledger;
-use super::replay::Reply;
+use super::reply::Reply;
 use crate::cassette::{Cassette, ResponseBody};
 use crate::provider::Rejection;
 

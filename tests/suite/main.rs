@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod discovery;
 mod e2e;
+mod faults;
 mod fixtures;
 mod frameworks;
 mod fuzz;

@@ -7,7 +7,7 @@ use crate::provider::codec::{
 };
 use crate::provider::rejection::{ErrorReply, Rejection};
 use crate::provider::sse::Event;
-use crate::provider::{Malformed, Provider, ResponseError};
+use crate::provider::{ApiError, FaultReply, Malformed, Provider, ResponseError};
 use crate::transcript::{AssistantTurn, ToolDefinition, ToolResult};
 
 /// Anthropic Messages, `POST /v1/messages`.
@@ -22,6 +22,7 @@ static FACTS: Facts = Facts {
     placement: ResultPlacement::LeadingBlocksOfNextUserMessage,
     pairing: Pairing::ById,
     error_flag: true,
+    client_retries: true,
     reasoning_travels_with_calls: false,
     env: Env {
         base_url_var: "ANTHROPIC_BASE_URL",
@@ -127,6 +128,15 @@ impl Codec for Anthropic {
 
     fn encode_results(&self, results: &[ToolResult]) -> Vec<Value> {
         super::encode_results(results)
+    }
+
+    fn render_fault(&self, error: &ApiError, model: &str) -> Option<FaultReply> {
+        let _ = model;
+        super::render_fault(error)
+    }
+
+    fn terminal_frames(&self, frames: &[&str]) -> usize {
+        super::terminal_frames(frames)
     }
 
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply {

@@ -36,12 +36,26 @@
 //! | `Malformed`, no `anthropic-version` | 400 `invalid_request_error` | `anthropic-version: header is required` | captured |
 //! | `Harness` | 400 `invalid_request_error` | the harness's own message, starting `tooltape:` | ours |
 //!
+//! # Fault replies
+//!
+//! | fault | status, error type | message, headers | evidence |
+//! |---|---|---|---|
+//! | `rate-limit` | 429 `rate_limit_error` | `This request would exceed your account's rate limit. Please try again later.`; `retry-after`, `anthropic-ratelimit-requests-{limit,remaining}` | observed (notes §C6: the short 2026 form, the header names) |
+//! | `retry-after-ms` | | the exact wait in ms, beside `retry-after` in whole seconds rounded up | best known: the official Python client reads it first; no capture shows the API sending it |
+//! | `server-error` | 500 `api_error` | `Internal server error` | observed (notes §C6) |
+//! | `unavailable` | 503 `api_error` | `Internal server error` | best known: the notes map no type to 503 |
+//! | `overloaded` | 529 `overloaded_error` | `Overloaded` | observed (notes §C6) |
+//!
+//! A stream's end, which `no-terminal-event` leaves out, is `message_delta` (the stop reason)
+//! and `message_stop`.
+//!
 //! The real API writes a validator path with the block's type in it
 //! (`messages.3.content.0.tool_use.id`); our malformed paths are plain JSON paths
 //! (`messages.3.content.0.id`), so those texts may differ from the real ones in that segment.
 
 mod codec;
 mod encode;
+mod fault;
 mod reencode;
 mod rejection;
 mod request;
@@ -54,6 +68,7 @@ mod wire;
 
 pub use codec::Anthropic;
 pub use encode::{encode_assistant, encode_results};
+pub use fault::{render_fault, terminal_frames};
 pub use rejection::render_rejection;
 pub use request::decode_request;
 pub use response::decode_response_json;

@@ -7,7 +7,7 @@ use crate::provider::codec::{
 };
 use crate::provider::rejection::{ErrorReply, Rejection};
 use crate::provider::sse::Event;
-use crate::provider::{Malformed, Provider, ResponseError};
+use crate::provider::{ApiError, FaultReply, Malformed, Provider, ResponseError};
 use crate::transcript::{AssistantTurn, ToolCall, ToolDefinition, ToolResult};
 
 /// Google Gemini `generateContent` / `streamGenerateContent?alt=sse`.
@@ -26,6 +26,7 @@ static FACTS: Facts = Facts {
     placement: ResultPlacement::AnywhereInNextUserMessage,
     pairing: Pairing::ByOrderAndName,
     error_flag: false,
+    client_retries: false,
     env: Env {
         base_url_var: "GOOGLE_GEMINI_BASE_URL",
         base_url_suffix: "",
@@ -188,6 +189,11 @@ impl Codec for Gemini {
 
     fn encode_results(&self, results: &[ToolResult]) -> Vec<Value> {
         super::encode_results(results)
+    }
+
+    fn render_fault(&self, error: &ApiError, model: &str) -> Option<FaultReply> {
+        let _ = model;
+        super::render_fault(error)
     }
 
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply {

@@ -42,12 +42,26 @@
 //! | `Malformed`, no key | 403 `PERMISSION_DENIED` | `Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.` | best known |
 //! | `Harness` | 400 `INVALID_ARGUMENT` | the harness's own message, starting `tooltape:` | ours |
 //!
+//! # Fault replies
+//!
+//! | fault | status | body | evidence |
+//! |---|---|---|---|
+//! | `rate-limit` | 429 `RESOURCE_EXHAUSTED` | `You exceeded your current quota, please check your plan.`, `details` with a `google.rpc.RetryInfo` whose `retryDelay` is the wait (`0.2s`) | observed (notes §D); the `QuotaFailure` detail of the capture is left out |
+//! | `server-error` | 500 `INTERNAL` | `An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting` | best known |
+//! | `unavailable` | 503 `UNAVAILABLE` | `The model is overloaded. Please try again later.` | best known |
+//! | `overloaded` | | not served: Gemini has no such status | |
+//!
+//! No `retry-after` header is sent (none in the notes). The official `google-genai` client
+//! does not retry by default (`retry_options` unset: one attempt), so its facts say
+//! `client_retries: false`. Streams have no end event: `no-terminal-event` is not served.
+//!
 //! Facts (protocol notes §D): `finishReason` is `STOP` for a turn with calls too; there is
 //! no parallel switch; a function response has no error flag (a failure is a response such as
 //! `{"error": …}`), so TT010's flag check does not apply.
 
 mod codec;
 mod encode;
+mod fault;
 mod reencode;
 mod rejection;
 mod request;
@@ -61,6 +75,7 @@ mod wire;
 
 pub use codec::Gemini;
 pub use encode::{encode_answers, encode_assistant, encode_results};
+pub use fault::render_fault;
 pub use rejection::{missing_signature, render_rejection};
 pub use request::decode_request;
 pub use response::decode_response_json;

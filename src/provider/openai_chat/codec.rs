@@ -7,7 +7,7 @@ use crate::provider::codec::{
 };
 use crate::provider::rejection::{ErrorReply, Rejection};
 use crate::provider::sse::Event;
-use crate::provider::{Malformed, Provider, ResponseError};
+use crate::provider::{ApiError, FaultReply, Malformed, Provider, ResponseError};
 use crate::transcript::{AssistantTurn, ToolDefinition, ToolResult};
 
 /// OpenAI Chat Completions, `POST /v1/chat/completions`.
@@ -22,6 +22,7 @@ static FACTS: Facts = Facts {
     placement: ResultPlacement::OwnMessages,
     pairing: Pairing::ById,
     error_flag: false,
+    client_retries: true,
     reasoning_travels_with_calls: false,
     env: Env {
         base_url_var: "OPENAI_BASE_URL",
@@ -116,6 +117,14 @@ impl Codec for OpenAiChat {
 
     fn encode_results(&self, results: &[ToolResult]) -> Vec<Value> {
         super::encode_results(results)
+    }
+
+    fn render_fault(&self, error: &ApiError, model: &str) -> Option<FaultReply> {
+        super::render_fault(error, model)
+    }
+
+    fn terminal_frames(&self, frames: &[&str]) -> usize {
+        super::terminal_frames(frames)
     }
 
     fn render_rejection(&self, rejection: &Rejection) -> ErrorReply {

@@ -38,9 +38,26 @@
 //! | invalid value | `Invalid value for '{path}': {detail}` | path / null | captured for `parallel_tool_calls` |
 //! | no `Authorization` | `You didn't provide an API key. …` (HTTP 401) | null / null | best known |
 //! | harness | the message as given | null / `tooltape` | ours |
+//!
+//! # Fault replies
+//!
+//! What a fault serves (shared with Responses, which has the same envelope, notes §A6):
+//!
+//! | fault | status | body, headers | evidence |
+//! |---|---|---|---|
+//! | `rate-limit` | 429 | `Rate limit reached for {model} in organization org-tooltape on tokens per min (TPM): Limit 30000, Used 18928, Requested 11159. Please try again in {wait}. Visit https://platform.openai.com/account/rate-limits to learn more.`, type `tokens`, code `rate_limit_exceeded` | observed form (notes §A6); the organisation and the wait are ours |
+//! | `rate-limit` headers | | `x-ratelimit-{limit,remaining}-{requests,tokens}`, `x-ratelimit-reset-{requests,tokens}` (`120ms`, the wait) | names and value forms confirmed by a copy of the rate-limit guide (notes §A6); the values are ours |
+//! | `retry-after`, `retry-after-ms` | | whole seconds rounded up; the exact wait in ms | the official Python client reads `retry-after-ms` first, then `retry-after` (notes §A6); whether the API sends `retry-after-ms` is not captured: best known |
+//! | `server-error` | 500 | `The server had an error processing your request. Sorry about that! …`, type `server_error`, code null | observed (notes §A6) |
+//! | `unavailable` | 503 | the 500's envelope and text | best known: no 503 capture in the notes |
+//! | `overloaded` | | not served: OpenAI has no such status | |
+//!
+//! A stream's end, which `no-terminal-event` leaves out, is the first chunk with a
+//! `finish_reason`, any usage chunk after it, and `data: [DONE]`.
 
 mod codec;
 mod encode;
+mod fault;
 mod reencode;
 mod rejection;
 mod request;
@@ -52,6 +69,7 @@ mod test_support;
 
 pub use codec::OpenAiChat;
 pub use encode::{encode_assistant, encode_results};
+pub use fault::{render_fault, terminal_frames};
 pub(crate) use rejection::render_malformed;
 pub use rejection::render_rejection;
 pub use request::decode_request;

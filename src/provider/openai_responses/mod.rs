@@ -50,9 +50,13 @@
 //! | unknown `previous_response_id` (TT012) | `Previous response with id '{id}' not found.` | `previous_response_id` / `previous_response_not_found` | captured (two gateway reports quoting the API, 2026) |
 //! | other malformed requests, no `Authorization` | as OpenAI Chat (see `openai_chat`) | | best known for Responses |
 //! | harness | the message as given | null / `tooltape` | ours |
+//!
+//! Fault replies are OpenAI's one error envelope, as for Chat (see `openai_chat`). A stream's
+//! end, which `no-terminal-event` leaves out, is its `response.completed` event.
 
 mod codec;
 mod encode;
+mod fault;
 mod reencode;
 mod rejection;
 mod request;
@@ -62,6 +66,7 @@ mod synthesis;
 
 pub use codec::OpenAiResponses;
 pub use encode::{encode_assistant, encode_results};
+pub use fault::terminal_frames;
 pub use rejection::render_rejection;
 pub use request::decode_request;
 pub use response::decode_response_json;

@@ -307,6 +307,7 @@ impl Generated {
                     synthetic: false,
                     frame_delays_ms: Vec::new(),
                 },
+                faults: Vec::new(),
             })
             .collect();
         generated

@@ -10,9 +10,11 @@
 //!   the provider's error texts and the reproducers of bugs found on its wire.
 //! - [`messages`]: reads and edits shared by the wires with a `messages` array.
 //! - [`sessions`]: session rules on whole replayed conversations.
+//! - [`faults`]: the fault rules on scripted loops, on tokio's paused clock.
 //! - [`rules`]: every rule made to fire, and one report snapshot per rule.
 
 mod anthropic;
+mod faults;
 mod gemini;
 mod messages;
 mod mutation;

@@ -8,6 +8,7 @@ use tooltape::conformance::{Finding, RULES, SessionContext, SessionRequest, Unsu
 use tooltape::report::{CassetteReport, Report, render_human};
 use tooltape::span::Span;
 
+use super::faults::{fault_example, fault_scenarios};
 use super::mutation::{FollowUp, Mutation, fixture_mutations, judge_findings, mutate};
 use super::sessions::{FAILING, PARALLEL2, SEQUENTIAL, rules_of, session_scenarios};
 use crate::support::{load, snapshot_settings};
@@ -15,7 +16,7 @@ use crate::support::{load, snapshot_settings};
 #[test]
 fn every_rule_is_made_to_fire_by_a_mutation_or_a_session_scenario() {
     let mut fired = fixture_mutations().1.clone();
-    for (_, findings, _) in session_scenarios() {
+    for (_, findings, _) in session_scenarios().into_iter().chain(fault_scenarios()) {
         fired.extend(rules_of(&findings));
     }
     let missing: Vec<&str> = RULES
@@ -86,6 +87,7 @@ fn session_example_with(
             .collect(),
         barrier: false,
         unsupported,
+        faults: tooltape::conformance::FaultLog::default(),
     };
     let findings = tooltape::conformance::judge_session(&cx);
     (
@@ -148,6 +150,26 @@ fn rule_example(id: &str) -> (Arc<Cassette>, Vec<Finding>) {
             id,
         ),
         "TT017" => mutation_example_at("openai-chat/handmade-three-turns.json", 2, ParallelOff, id),
+        "TT018" => (
+            load(PARALLEL2),
+            fault_example("stops at a 429 without retrying", id),
+        ),
+        "TT019" => (
+            load(PARALLEL2),
+            fault_example("retries a 429 2 ms before its retry-after", id),
+        ),
+        "TT020" => (
+            load(PARALLEL2),
+            fault_example("retries eleven times and more", id),
+        ),
+        "TT021" => (
+            load(PARALLEL2),
+            fault_example("runs the tools again with the rate-limited follow-up", id),
+        ),
+        "TT022" => (
+            load("anthropic/fantasy-sonnet-4-parallel2-followup-stream.json"),
+            fault_example("runs the calls of a cut stream", id),
+        ),
         other => panic!("no example for rule {other}: add one to rule_example"),
     }
 }

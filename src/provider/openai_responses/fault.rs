@@ -1,0 +1,44 @@
+//! The end of a Responses stream, which a `no-terminal-event` fault leaves out. Error replies
+//! are OpenAI's one envelope, written by `openai_chat`.
+
+use serde_json::Value;
+
+use crate::provider::sse::parse_frame;
+
+/// The frames from the response's last event (`response.completed`, or `response.incomplete`
+/// or `response.failed`) to the end.
+#[must_use]
+pub fn terminal_frames(frames: &[&str]) -> usize {
+    frames
+        .iter()
+        .position(|f| {
+            parse_frame(f).is_some_and(|e| {
+                let kind = e.event.clone().or_else(|| {
+                    serde_json::from_str::<Value>(&e.data)
+                        .ok()
+                        .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned))
+                });
+                matches!(
+                    kind.as_deref(),
+                    Some("response.completed" | "response.incomplete" | "response.failed")
+                )
+            })
+        })
+        .map_or(0, |i| frames.len() - i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_end_of_a_stream_is_its_completed_event() {
+        let frames = [
+            "event: response.created\ndata: {\"type\":\"response.created\"}\n\n",
+            "event: response.output_item.done\ndata: {\"type\":\"response.output_item.done\"}\n\n",
+            "event: response.completed\ndata: {\"type\":\"response.completed\"}\n\n",
+        ];
+        assert_eq!(terminal_frames(&frames), 1);
+        assert_eq!(terminal_frames(&frames[..2]), 0);
+    }
+}
