@@ -68,6 +68,9 @@ FRAMEWORKS = [
     Framework("anthropic-tool-runner", "python", "anthropic_tool_runner.py", ("anthropic",)),
     Framework("vercel-ai-sdk", "node", "vercel_ai_sdk.mjs",
               ("openai-chat", "anthropic", "openai-responses")),
+    # Tools over MCP (TOOLTAPE_MCP_URL), with no tool glue: the framework's own MCP client.
+    Framework("pydantic-ai-mcp", "python", "pydantic_ai_mcp.py"),
+    Framework("openai-agents-mcp", "python", "openai_agents_mcp.py", ("openai-chat",)),
 ]
 
 

@@ -257,6 +257,7 @@ pub fn environment(
     env.extend([
         ("TOOLTAPE_URL".into(), root.clone()),
         ("TOOLTAPE_TOOLS_URL".into(), format!("{root}/tools")),
+        ("TOOLTAPE_MCP_URL".into(), server.session_mcp_url(session)),
         ("TOOLTAPE_CASSETTE".into(), cassette.name().to_owned()),
         (
             "TOOLTAPE_PROVIDER".into(),

@@ -152,6 +152,30 @@ pub struct ToolDefinition {
     pub parameters: Value,
 }
 
+impl ToolDefinition {
+    /// The definition a provider's tool object declares: its string `name`, its `description`
+    /// (empty when it has none) and the schema under `schema_field` (an object schema with no
+    /// properties when absent or `null`). `None` when it has no string `name`.
+    #[must_use]
+    pub fn declared(tool: &Value, schema_field: &str) -> Option<Self> {
+        let name = tool.get("name")?.as_str()?.to_owned();
+        let description = tool
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let parameters = match tool.get(schema_field) {
+            None | Some(Value::Null) => serde_json::json!({"type": "object", "properties": {}}),
+            Some(schema) => schema.clone(),
+        };
+        Some(Self {
+            name,
+            description,
+            parameters,
+        })
+    }
+}
+
 /// A reasoning or thinking block that must travel back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Thinking {

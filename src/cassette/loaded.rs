@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::provider::{DecodedRequest, Provider, sse};
-use crate::transcript::{AssistantTurn, Conversation, Message, Role, ToolCall, ToolResult};
+use crate::transcript::{
+    AssistantTurn, Conversation, Message, Role, ToolCall, ToolDefinition, ToolResult,
+};
 
 use super::*;
 
@@ -271,6 +273,34 @@ impl Cassette {
                     .find(|item| item.get("id").and_then(Value::as_str) == Some(id)),
                 _ => None,
             })
+    }
+
+    /// The tools the recording declares, in neutral terms: every tool of the recorded
+    /// requests in the order they first declare it (the first definition of a name wins), then
+    /// any tool a response calls that no request declares (imported recordings may lack the
+    /// `tools`), with an object schema that takes anything. What the session's MCP server
+    /// lists.
+    #[must_use]
+    pub fn tool_definitions(&self) -> Vec<ToolDefinition> {
+        let codec = self.provider().codec();
+        let mut tools: Vec<ToolDefinition> = Vec::new();
+        for interaction in &self.file.interactions {
+            for tool in codec.declared_tools(&interaction.request.body) {
+                if !tools.iter().any(|t| t.name == tool.name) {
+                    tools.push(tool);
+                }
+            }
+        }
+        for call in self.turns.iter().flat_map(|t| &t.calls) {
+            if !tools.iter().any(|t| t.name == call.name) {
+                tools.push(ToolDefinition {
+                    name: call.name.clone(),
+                    description: String::new(),
+                    parameters: serde_json::json!({"type": "object"}),
+                });
+            }
+        }
+        tools
     }
 
     /// The calls of response `turn`, or none.

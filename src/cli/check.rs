@@ -22,6 +22,8 @@ The command runs once per cassette with this environment:
   TOOLTAPE_TOOLS_URL   POST {TOOLTAPE_TOOLS_URL}/{tool} with the call's arguments as JSON
                        (header tooltape-call-id: <id>) runs the simulated tool: 200 with the
                        result, 500 when the tool fails
+  TOOLTAPE_MCP_URL     the same tools as an MCP server (streamable HTTP): tools/list gives the
+                       recorded definitions, tools/call runs a call as the tool endpoint does
   TOOLTAPE_CASSETTE    the cassette's name
   TOOLTAPE_PROMPT      the first user message to send
   TOOLTAPE_TOOLS_FILE  a JSON file with the recorded tools array, as the provider takes it

@@ -78,11 +78,12 @@ pub async fn execute(args: ServeArgs) -> Result<u8, Failure> {
         let env = &c.provider().codec().facts().env;
         let env = format!("{}={base}{}", env.base_url_var, env.base_url_suffix);
         banner.push_str(&format!(
-            "  {:<12} {}\n      {env}\n      prompt: {:?}\n      tools: POST {base}/tools/{{name}}; definitions: `interactions[0].request.body.tools` of {}\n",
+            "  {:<12} {}\n      {env}\n      prompt: {:?}\n      tools: POST {base}/tools/{{name}}; definitions: `interactions[0].request.body.tools` of {}\n      tools over MCP (streamable HTTP): {}\n",
             c.provider().name(),
             escape(c.name()),
             c.prompt(),
             c.path.display(),
+            server.session_mcp_url(id),
         ));
     }
     for group in tooltape::server::ambiguous_bare_urls(&replay.sessions()) {

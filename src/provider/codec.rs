@@ -160,6 +160,10 @@ pub trait Codec: Send + Sync + fmt::Debug {
             .unwrap_or(Value::Array(Vec::new()))
     }
 
+    /// The function tools a request declares, in neutral terms (name, description, JSON
+    /// Schema of the arguments), in declaration order: what the session's MCP server lists.
+    fn declared_tools(&self, request: &Value) -> Vec<ToolDefinition>;
+
     /// The wire message that echoes an assistant turn back, exactly as served. A format whose
     /// history is a flat list of items (OpenAI Responses) returns the turn's items as a JSON
     /// array, which its [`Codec::with_history`] splices into the list.

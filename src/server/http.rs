@@ -1,7 +1,8 @@
 //! The standalone transport: a multi-threaded hyper server on loopback.
 //!
-//! Routes: `POST /v1/chat/completions`, `POST /v1/messages`, `POST /tools/{name}`, the same
-//! below a session prefix `/s/{session}`, and `GET /` (what this server replays). Streams are written frame by frame,
+//! Routes: `POST /v1/chat/completions`, `POST /v1/messages`, `POST /tools/{name}`, the MCP
+//! server `/mcp` (see `mcp`), the same below a session prefix `/s/{session}`, and `GET /` (what
+//! this server replays). Streams are written frame by frame,
 //! yielding between frames so each recorded frame leaves in its own write.
 //!
 //! Hostile clients are kept in bounds ([`Limits`](super::Limits)): bodies over the cap get 413, request heads
@@ -32,6 +33,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use super::conn::{Activity, HostPolicy, Watched};
+use super::mcp::{self, MCP_PATH, McpEndpoint};
 use super::replay::Replay;
 use super::reply::Reply;
 use crate::cassette::Cassette;
@@ -82,6 +84,7 @@ struct Shared {
     hosts: HostPolicy,
     stats: Arc<ConnectionStats>,
     judging: Arc<Semaphore>,
+    mcp: McpEndpoint,
 }
 
 /// A running replay server. Dropping it stops the server.
@@ -142,6 +145,7 @@ impl ReplayServer {
             hosts,
             stats: stats.clone(),
             judging: Arc::new(Semaphore::new(pool)),
+            mcp: mcp::endpoint(replay.clone()),
         });
         let task = tokio::spawn(accept_loop(listener, shared));
         Ok(Self {
@@ -174,6 +178,12 @@ impl ReplayServer {
     #[must_use]
     pub fn session_url(&self, session: &str) -> String {
         format!("{}/s/{session}", self.url())
+    }
+
+    /// The MCP server of one session's tools: `http://127.0.0.1:PORT/s/{session}/mcp`.
+    #[must_use]
+    pub fn session_mcp_url(&self, session: &str) -> String {
+        format!("{}{MCP_PATH}", self.session_url(session))
     }
 
     /// What `OPENAI_BASE_URL` should be for the default session.
@@ -318,6 +328,11 @@ async fn route(
     }
     if let Some(name) = rest.strip_prefix("/tools/") {
         return tool(replay, activity, session.as_deref(), name.to_owned(), req).await;
+    }
+    if rest == MCP_PATH {
+        let _busy = activity.busy();
+        let response = shared.mcp.handle(req, session).await;
+        return response.map(|body| body.map_err(|never| match never {}).boxed());
     }
     let Some((provider, route)) = Provider::route(req.method().as_str(), rest, req.uri().query())
         .or_else(|| Provider::route("POST", rest, req.uri().query()))

@@ -17,7 +17,7 @@ use super::limits::Limits;
 use super::reply::Reply;
 use super::served::Served;
 use super::sessions::session_ids;
-use super::tools::{self, ToolDesk, ToolReply};
+use super::tools::{self, ToolDesk, ToolOutcome, ToolReply};
 use crate::cassette::Cassette;
 use crate::conformance::{
     self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
@@ -419,7 +419,8 @@ impl Replay {
     }
 
     /// Handles one request to a tool endpoint: `POST /tools/{name}` with the call's arguments
-    /// as the body. Never returns for a hung tool.
+    /// as the body (empty for none) and `call_id` from the `tooltape-call-id` header. Never
+    /// returns for a hung tool.
     pub async fn handle_tool(
         &self,
         session: Option<&str>,
@@ -427,27 +428,6 @@ impl Replay {
         call_id: Option<&str>,
         body: &[u8],
     ) -> ToolReply {
-        let found = match (session, call_id) {
-            (None, Some(call)) => self.session_serving(call),
-            _ => None,
-        };
-        if found.is_none() && session.is_none() && self.session_count() > 1 {
-            let which = call_id.map_or_else(
-                || "it has no `tooltape-call-id` header".to_owned(),
-                |c| format!("call `{c}` was served by none or by several of them (ids by position, as Gemini's, repeat across cassettes)"),
-            );
-            return ToolReply::text(
-                404,
-                format!(
-                    "tooltape: this server has {} cassettes, and a tool request without a session prefix goes to the one cassette that served its call; {which}: use the session's tools URL (/s/{{session}}/tools/{name})",
-                    self.session_count()
-                ),
-            );
-        }
-        let (id, served) = match found.map_or_else(|| self.find_session(session, None, None), Ok) {
-            Ok(found) => found,
-            Err((status, message)) => return ToolReply::text(status, message),
-        };
         let arguments = if body.iter().all(u8::is_ascii_whitespace) {
             "{}".to_owned()
         } else {
@@ -463,10 +443,46 @@ impl Replay {
                 }
             }
         };
+        self.run_tool(session, name, call_id, &arguments)
+            .await
+            .into_reply()
+    }
+
+    /// Runs one simulated tool call, whatever the transport (tool endpoint or MCP): matches it
+    /// to a call of a served turn, waits for the barrier and the latency, journals its span and
+    /// gives the recorded outcome; never returns for a hung tool. `arguments` is JSON text.
+    pub(super) async fn run_tool(
+        &self,
+        session: Option<&str>,
+        name: &str,
+        call_id: Option<&str>,
+        arguments: &str,
+    ) -> ToolOutcome {
+        let found = match (session, call_id) {
+            (None, Some(call)) => self.session_serving(call),
+            _ => None,
+        };
+        if found.is_none() && session.is_none() && self.session_count() > 1 {
+            let which = call_id.map_or_else(
+                || "it has no `tooltape-call-id` header".to_owned(),
+                |c| format!("call `{c}` was served by none or by several of them (ids by position, as Gemini's, repeat across cassettes)"),
+            );
+            return ToolOutcome::Refused(
+                404,
+                format!(
+                    "tooltape: this server has {} cassettes, and a tool request without a session prefix goes to the one cassette that served its call; {which}: use the session's tools URL (/s/{{session}}/tools/{name}) or MCP URL (/s/{{session}}/mcp)",
+                    self.session_count()
+                ),
+            );
+        }
+        let (id, served) = match found.map_or_else(|| self.find_session(session, None, None), Ok) {
+            Ok(found) => found,
+            Err((status, message)) => return ToolOutcome::Refused(status, message),
+        };
         let cassette = &served.cassette;
-        let claim = match self.desk.claim(&id, cassette, name, call_id, &arguments) {
+        let claim = match self.desk.claim(&id, cassette, name, call_id, arguments) {
             Ok(c) => c,
-            Err(message) => return ToolReply::text(404, message),
+            Err(message) => return ToolOutcome::Refused(404, message),
         };
         let start_ms = self.now_ms();
         let sim = cassette.tool(name);
@@ -492,22 +508,22 @@ impl Replay {
             futures::future::pending::<()>().await;
         }
         tokio::time::sleep(cassette.latency(claim.turn, &claim.call)).await;
-        let reply = match &sim.fails {
-            Some(message) => ToolReply::json(500, &serde_json::json!({"error": message})),
+        let outcome = match &sim.fails {
+            Some(message) => ToolOutcome::Failed(message.clone()),
             None => match cassette
                 .recorded_result(claim.turn, &claim.call.id)
                 .map(|r| r.content)
             {
-                Some(Value::String(s)) => ToolReply::text(200, s),
+                Some(Value::String(s)) => ToolOutcome::Text(s),
                 Some(other) => match crate::transcript::text_blocks(&other) {
-                    Some(text) => ToolReply::text(200, text),
-                    None => ToolReply::json(200, &other),
+                    Some(text) => ToolOutcome::Text(text),
+                    None => ToolOutcome::Json(other),
                 },
-                None => ToolReply::text(200, format!("{name} done")),
+                None => ToolOutcome::Text(format!("{name} done")),
             },
         };
-        self.record_tool(&served, entry(reply.status, Some(self.now_ms())));
-        reply
+        self.record_tool(&served, entry(outcome.status(), Some(self.now_ms())));
+        outcome
     }
 
     /// Everything the rules found for one session, once its loop has finished: each distinct

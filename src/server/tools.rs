@@ -1,4 +1,5 @@
-//! Tool endpoints: `POST /tools/{name}` runs a simulated tool call of the current turn.
+//! Tool endpoints: `POST /tools/{name}` (and MCP `tools/call`, see `mcp`) runs a simulated tool
+//! call of the current turn.
 //!
 //! A request is matched to a call (by the `tooltape-call-id` header, else by name and arguments;
 //! also by name and arguments for an id the cassette does not know where calls need not carry
@@ -49,6 +50,43 @@ impl ToolReply {
             status,
             content_type: "application/json",
             body: Bytes::from(body.to_string()),
+        }
+    }
+}
+
+/// What running one simulated tool call comes to, whatever the transport that asked for it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum ToolOutcome {
+    /// The recorded result as text (a string, or content made only of text blocks).
+    Text(String),
+    /// The recorded result, structured.
+    Json(serde_json::Value),
+    /// The cassette marks the tool as failing, with this error text.
+    Failed(String),
+    /// No call was run: no session, no matching call. An HTTP status and why.
+    Refused(u16, String),
+}
+
+impl ToolOutcome {
+    /// The HTTP status the tool endpoint answers with, as journalled.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Text(_) | Self::Json(_) => 200,
+            Self::Failed(_) => 500,
+            Self::Refused(status, _) => *status,
+        }
+    }
+
+    /// The tool endpoint's answer: the result as `text/plain` or JSON, `{"error": …}` with 500
+    /// for a failing tool, the reason as text for a refusal.
+    pub fn into_reply(self) -> ToolReply {
+        let status = self.status();
+        match self {
+            Self::Text(text) | Self::Refused(_, text) => ToolReply::text(status, text),
+            Self::Json(value) => ToolReply::json(status, &value),
+            Self::Failed(message) => {
+                ToolReply::json(status, &serde_json::json!({ "error": message }))
+            }
         }
     }
 }

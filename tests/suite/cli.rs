@@ -244,7 +244,7 @@ fn check_kills_a_command_that_runs_past_the_timeout_and_exits_3() {
 #[test]
 fn check_gives_the_command_the_environment_contract() {
     let script = "for v in OPENAI_BASE_URL ANTHROPIC_BASE_URL OPENAI_API_KEY ANTHROPIC_API_KEY TOOLTAPE_URL \
-                  TOOLTAPE_TOOLS_URL TOOLTAPE_CASSETTE TOOLTAPE_PROMPT TOOLTAPE_TOOLS_FILE TOOLTAPE_MESSAGES_FILE TOOLTAPE_MODEL; \
+                  TOOLTAPE_TOOLS_URL TOOLTAPE_MCP_URL TOOLTAPE_CASSETTE TOOLTAPE_PROMPT TOOLTAPE_TOOLS_FILE TOOLTAPE_MESSAGES_FILE TOOLTAPE_MODEL; \
                   do eval \"echo $v=\\$$v\"; done; cat \"$TOOLTAPE_TOOLS_FILE\"; exit 9";
     let (_, report) = check(&[], &["sh", "-c", script]);
     let stdout = report["cassettes"][0]["command"]["stdout"]
@@ -265,6 +265,7 @@ fn check_gives_the_command_the_environment_contract() {
     assert_eq!(var("OPENAI_BASE_URL"), format!("{root}/v1"));
     assert_eq!(var("ANTHROPIC_BASE_URL"), root);
     assert_eq!(var("TOOLTAPE_TOOLS_URL"), format!("{root}/tools"));
+    assert_eq!(var("TOOLTAPE_MCP_URL"), format!("{root}/mcp"));
     assert_eq!(var("TOOLTAPE_CASSETTE"), "handmade-single-call");
     assert!(!var("OPENAI_API_KEY").is_empty() && !var("ANTHROPIC_API_KEY").is_empty());
     let cassette = crate::support::load("openai-chat/handmade-single-call.json");

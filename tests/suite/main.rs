@@ -14,6 +14,7 @@ mod hostile;
 mod import;
 mod layout;
 mod load;
+mod mcp;
 mod nonconformant;
 mod oracle;
 mod partition;

@@ -122,6 +122,10 @@ impl Codec for Anthropic {
         crate::transcript::content_text(request.get("system").unwrap_or(&Value::Null))
     }
 
+    fn declared_tools(&self, request: &Value) -> Vec<ToolDefinition> {
+        super::request::declared_tools(request)
+    }
+
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
         super::encode_assistant(turn)
     }

@@ -5,7 +5,9 @@ use serde_json::{Map, Value};
 use super::wire::*;
 use crate::provider::json::{self, optional, required};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind};
-use crate::transcript::{Block, Conversation, Message, Role, Thinking, ToolCall, ToolResult};
+use crate::transcript::{
+    Block, Conversation, Message, Role, Thinking, ToolCall, ToolDefinition, ToolResult,
+};
 
 /// The API's answer to a history with `tool_use` or `tool_result` blocks and no `tools`.
 const TOOL_BLOCKS_WITHOUT_TOOLS: &str =
@@ -230,6 +232,19 @@ pub(super) fn array<'v>(v: &'v Value, path: &str) -> Result<&'v Vec<Value>, Malf
 
 pub(super) fn string<'v>(v: &'v Value, path: &str) -> Result<&'v str, Malformed> {
     json::string(v, path, "a valid string")
+}
+
+/// The client tools a request declares (`name`, `description`, `input_schema`), in neutral
+/// terms; server tools, which have no `input_schema`, are skipped.
+pub(super) fn declared_tools(body: &Value) -> Vec<ToolDefinition> {
+    let Some(tools) = body.get("tools").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    tools
+        .iter()
+        .filter(|t| t.get("input_schema").is_some())
+        .filter_map(|t| ToolDefinition::declared(t, "input_schema"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -170,6 +170,10 @@ impl Codec for Gemini {
             .unwrap_or_default()
     }
 
+    fn declared_tools(&self, request: &Value) -> Vec<ToolDefinition> {
+        super::request::declared_tools(request)
+    }
+
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
         super::encode_assistant(turn)
     }

@@ -19,7 +19,7 @@ use crate::provider::codec::Route;
 use crate::provider::json::{self, optional, required};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind};
 use crate::transcript::{
-    Block, Conversation, Message, Role, ToolCall, ToolResult, positional_call_id,
+    Block, Conversation, Message, Role, ToolCall, ToolDefinition, ToolResult, positional_call_id,
 };
 
 /// F4.2: the API's answer to a function call turn that follows neither a user turn nor a
@@ -276,6 +276,45 @@ pub(super) fn array<'v>(v: &'v Value, path: &str) -> Result<&'v Vec<Value>, Malf
 
 pub(super) fn string<'v>(v: &'v Value, path: &str) -> Result<&'v str, Malformed> {
     json::string(v, path, "a string")
+}
+
+/// The function declarations of a request (`tools[].functionDeclarations[]`), in neutral terms.
+/// A declaration's `parametersJsonSchema` is JSON Schema as it stands; its `parameters` are the
+/// API's OpenAPI subset, whose type names (`OBJECT`, `STRING`, …) become JSON Schema's
+/// lower-case ones.
+pub(super) fn declared_tools(body: &Value) -> Vec<ToolDefinition> {
+    let Some(tools) = body.get("tools").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    tools
+        .iter()
+        .filter_map(|t| t.get("functionDeclarations").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|d| {
+            if d.get("parametersJsonSchema").is_some() {
+                return ToolDefinition::declared(d, "parametersJsonSchema");
+            }
+            let mut tool = ToolDefinition::declared(d, "parameters")?;
+            lower_case_types(&mut tool.parameters);
+            Some(tool)
+        })
+        .collect()
+}
+
+/// OpenAPI's upper-case `type` names, as Gemini's `Schema` spells them, in JSON Schema's case.
+fn lower_case_types(schema: &mut Value) {
+    match schema {
+        Value::Object(fields) => {
+            for (key, value) in fields.iter_mut() {
+                match value {
+                    Value::String(name) if key == "type" => *name = name.to_ascii_lowercase(),
+                    other => lower_case_types(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(lower_case_types),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -111,6 +111,10 @@ impl Codec for OpenAiChat {
             .join("\n\n")
     }
 
+    fn declared_tools(&self, request: &Value) -> Vec<ToolDefinition> {
+        super::request::declared_tools(request)
+    }
+
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
         super::encode_assistant(turn)
     }

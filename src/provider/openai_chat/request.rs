@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::provider::json::{self, field_path};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind};
-use crate::transcript::{Block, Conversation, Message, Role, ToolCall, ToolResult};
+use crate::transcript::{Block, Conversation, Message, Role, ToolCall, ToolDefinition, ToolResult};
 
 /// The longest tool call id the API accepts when a loop replays it. Most 2024-25 reports say
 /// 40; a few say 29 or 64, so the current limit is uncertain (protocol notes §A5, §G).
@@ -288,6 +288,20 @@ pub(super) fn required_str<'a>(
         &field_path(path, key),
         "a string",
     )
+}
+
+/// The function tools a request declares (`tools[].function`), in neutral terms; anything else
+/// in `tools` is skipped.
+pub(super) fn declared_tools(body: &Value) -> Vec<ToolDefinition> {
+    let Some(tools) = body.get("tools").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    tools
+        .iter()
+        .filter(|t| t.get("type").and_then(Value::as_str) == Some("function"))
+        .filter_map(|t| t.get("function"))
+        .filter_map(|f| ToolDefinition::declared(f, "parameters"))
+        .collect()
 }
 
 #[cfg(test)]

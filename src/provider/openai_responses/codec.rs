@@ -177,6 +177,10 @@ impl Codec for OpenAiResponses {
             .join("\n\n")
     }
 
+    fn declared_tools(&self, request: &Value) -> Vec<ToolDefinition> {
+        super::request::declared_tools(request)
+    }
+
     fn encode_assistant(&self, turn: &AssistantTurn) -> Value {
         super::encode_assistant(turn)
     }

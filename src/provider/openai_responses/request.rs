@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 
 use crate::provider::json::{self, field_path};
 use crate::provider::{DecodedRequest, Malformed, MalformedKind};
-use crate::transcript::{Block, Conversation, Message, Role, Thinking, ToolCall, ToolResult};
+use crate::transcript::{
+    Block, Conversation, Message, Role, Thinking, ToolCall, ToolDefinition, ToolResult,
+};
 
 /// The longest `call_id` the API accepts (protocol notes §B5).
 const MAX_CALL_ID_LEN: usize = 64;
@@ -316,6 +318,18 @@ fn optional_str(
     json::optional(item, key)
         .map(|v| json::string(v, &field_path(path, key), "a string").map(str::to_owned))
         .transpose()
+}
+
+/// The flat function tools a request declares, in neutral terms; hosted tools are skipped.
+pub(super) fn declared_tools(body: &Value) -> Vec<ToolDefinition> {
+    let Some(tools) = body.get("tools").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    tools
+        .iter()
+        .filter(|t| t.get("type").and_then(Value::as_str) == Some("function"))
+        .filter_map(|t| ToolDefinition::declared(t, "parameters"))
+        .collect()
 }
 
 #[cfg(test)]
