@@ -13,17 +13,28 @@ const SONNET: &str = "anthropic/fantasy-sonnet-4-parallel2-followup.json";
 const FAILING: &str = "anthropic/handmade-failing-tool-stream.json";
 
 fn send(rel: &str, body: &Value) -> (u16, String, Vec<Finding>) {
-    let cassette = load(rel);
-    let replay = Replay::new();
-    replay.add_session("s", cassette.clone());
     // The path of the recorded follow-up (where it names the model, as Gemini's does).
+    let cassette = load(rel);
     let route = cassette.file.interactions[1]
         .request
         .route(cassette.provider());
+    send_routed(rel, &route, body)
+}
+
+/// `body` sent as if to a path that said what `route` holds; the reply and the request's
+/// findings.
+fn send_routed(
+    rel: &str,
+    route: &tooltape::provider::Route,
+    body: &Value,
+) -> (u16, String, Vec<Finding>) {
+    let cassette = load(rel);
+    let replay = Replay::new();
+    replay.add_session("s", cassette.clone());
     let reply = replay.handle_model_routed(
         Some("s"),
         cassette.provider(),
-        &route,
+        route,
         RequestMeta::all(),
         &serde_json::to_vec(body).unwrap(),
     );
@@ -260,34 +271,11 @@ fn gemini_without_signatures(model: &str) -> (u16, String, Vec<Finding>) {
         }
     }
     assert!(removed > 0, "{rel} replays no signed part");
-    let cassette = load(rel);
-    let replay = Replay::new();
-    replay.add_session("s", cassette.clone());
     let route = tooltape::provider::Route {
         model: Some(model.to_owned()),
         stream: Some(false),
     };
-    let reply = replay.handle_model_routed(
-        Some("s"),
-        cassette.provider(),
-        &route,
-        RequestMeta::all(),
-        &serde_json::to_vec(&body).unwrap(),
-    );
-    let findings = replay
-        .journal()
-        .session("s")
-        .into_iter()
-        .flat_map(|e| match e {
-            Entry::Model(m) => m.findings,
-            Entry::Tool(_) => Vec::new(),
-        })
-        .collect();
-    (
-        reply.status(),
-        String::from_utf8(reply.body_bytes().to_vec()).unwrap(),
-        findings,
-    )
+    send_routed(rel, &route, &body)
 }
 
 #[test]
