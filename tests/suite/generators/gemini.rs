@@ -69,6 +69,12 @@ impl Writer for Gemini {
             .collect();
         let mut body =
             json!({"contents": contents, "tools": [{"functionDeclarations": declarations}]});
+        if generated.spec.streaming {
+            // The streams may carry `partialArgs`, which the API only sends to a request that
+            // asked for argument streaming (tooltape gives others whole calls).
+            body["toolConfig"] =
+                json!({"functionCallingConfig": {"streamFunctionCallArguments": true}});
+        }
         if let Some(system) = &generated.spec.system {
             body["systemInstruction"] = json!({"parts": [{"text": system}], "role": "user"});
         }

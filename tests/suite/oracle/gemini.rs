@@ -306,6 +306,19 @@ impl Mutator for Gemini {
         })
     }
 
+    /// Gemini's mode is the method in the path (protocol notes §F4: `:generateContent`, and
+    /// `:streamGenerateContent?alt=sse` for a stream); the body is the same in both.
+    fn flipped_path(&self, f: &FollowUp) -> Option<String> {
+        let path = f.path.as_deref()?;
+        let (base, _) = path.split_once('?').unwrap_or((path, ""));
+        if let Some(model) = base.strip_suffix(":streamGenerateContent") {
+            Some(format!("{model}:generateContent"))
+        } else {
+            let model = base.strip_suffix(":generateContent")?;
+            Some(format!("{model}:streamGenerateContent?alt=sse"))
+        }
+    }
+
     fn mutate(
         &self,
         f: &FollowUp,
@@ -517,9 +530,8 @@ impl Mutator for Gemini {
                 *args = reversed;
                 (set(RULES_NONE), Answer::Served)
             }
-            // No error flag, no parallel switch, no version header, the stream is the path's
-            // (the driver sends the recorded path), and other wires' shapes; `NotJson` is the
-            // driver's.
+            // No error flag, no parallel switch, no version header, and other wires' shapes;
+            // the stream is the path's (`flipped_path`), and `NotJson` is the driver's.
             DropIsError(_) | FlipStream | NoVersionHeader | SystemBeforeResults | PromptAsParts
             | NoNullContent | ResultAsParts(_) | ParallelOff | NotJson => return None,
             // OpenAI Responses' items.
@@ -586,4 +598,39 @@ fn same_tool_calls_answered_in_order_without_ids_or_with_made_up_ones_pass() {
         &serde_json::to_vec(&body).unwrap(),
     );
     assert_eq!((rules, status), (set(RULES_NONE), 200));
+}
+
+/// Gemini's mode is the path's: the same follow-up sent to the other method gets the recorded
+/// turn re-encoded in that mode, for a turn recorded as JSON and for one recorded as a stream.
+#[test]
+fn a_gemini_follow_up_sent_to_the_other_method_gets_the_turn_in_that_mode() {
+    use super::mutation::{Mutation, check_answer, judge_findings_on, mutate, route_of};
+    for (name, recorded_stream) in [
+        ("gemini/handmade-gemini-three-turns.json", false),
+        ("gemini/handmade-gemini-partial-args-stream.json", true),
+    ] {
+        let cassette = crate::support::load(name);
+        let f = FollowUp::parse(&cassette, 1).expect("a clean follow-up");
+        let mutated = mutate(&f, Mutation::FlipStream, &cassette).expect("FlipStream applies");
+        let path = mutated.path.clone().expect("the other method's path");
+        assert_eq!(
+            route_of(Provider::Gemini, &path).stream,
+            Some(!recorded_stream),
+            "{name}: {path}"
+        );
+        let (findings, status, body) = judge_findings_on(
+            &cassette,
+            &route_of(Provider::Gemini, &path),
+            mutated.meta,
+            &mutated.body,
+        );
+        assert!(findings.is_empty(), "{name}: {findings:?}");
+        let recorded = match &cassette.turns[1].response.body {
+            tooltape::cassette::ResponseBody::Json { text } => text.clone().into_bytes(),
+            tooltape::cassette::ResponseBody::Sse { frames } => frames.concat().into_bytes(),
+        };
+        assert_ne!(body, recorded, "{name}: served verbatim, not re-encoded");
+        check_answer(&mutated.answer, status, &body, &recorded)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 use tooltape::Cassette;
 use tooltape::cassette::ResponseBody;
 use tooltape::conformance::Finding;
-use tooltape::provider::Provider;
+use tooltape::provider::{Provider, Route};
 use tooltape::server::{Entry, Replay, RequestMeta};
 
 use super::anthropic::Anthropic;
@@ -49,6 +49,12 @@ pub trait Mutator: Sync {
         meta: &mut RequestMeta,
         cassette: &Cassette,
     ) -> Option<Expected>;
+
+    /// For a wire whose path (not its body) says whether to stream: follow-up `f`'s recorded
+    /// path asking for the other mode, for `FlipStream`. `None` where the body says it.
+    fn flipped_path(&self, _f: &FollowUp) -> Option<String> {
+        None
+    }
 }
 
 /// Every provider's mutations.
@@ -364,6 +370,8 @@ impl Mutation {
 pub struct Mutated {
     pub body: Vec<u8>,
     pub meta: RequestMeta,
+    /// The path to send it to; `None`: the recorded one.
+    pub path: Option<String>,
     pub rules: BTreeSet<&'static str>,
     pub answer: Answer,
 }
@@ -381,8 +389,25 @@ pub fn mutate(f: &FollowUp, m: Mutation, cassette: &Cassette) -> Option<Mutated>
         return Some(Mutated {
             body: text,
             meta,
+            path: None,
             rules: set(["TT011"]),
             answer: Answer::Rejected(400),
+        });
+    }
+    if m == Mutation::FlipStream
+        && let Some(path) = mutator(f.provider).flipped_path(f)
+    {
+        // The API serves either mode: the turn comes back re-encoded in the one asked for.
+        let stream = route_of(f.provider, &path).stream == Some(true);
+        return Some(Mutated {
+            body: serde_json::to_vec(&f.body).expect("JSON"),
+            meta,
+            path: Some(path),
+            rules: set(RULES_NONE),
+            answer: Answer::Reencoded {
+                provider: f.provider,
+                stream,
+            },
         });
     }
     let mut body = f.body.clone();
@@ -390,6 +415,7 @@ pub fn mutate(f: &FollowUp, m: Mutation, cassette: &Cassette) -> Option<Mutated>
     Some(Mutated {
         body: serde_json::to_vec(&body).expect("JSON"),
         meta,
+        path: None,
         rules,
         answer,
     })
@@ -402,17 +428,36 @@ pub fn judge_findings(
     meta: RequestMeta,
     body: &[u8],
 ) -> (Vec<Finding>, u16, Vec<u8>) {
+    let route = cassette.file.interactions[0]
+        .request
+        .route(cassette.provider());
+    judge_findings_on(cassette, &route, meta, body)
+}
+
+/// How the server routes `path` (with its query) for `provider`.
+///
+/// # Panics
+/// When the provider does not route it.
+pub fn route_of(provider: Provider, path: &str) -> Route {
+    let (path, query) = path
+        .split_once('?')
+        .map_or((path, None), |(a, b)| (a, Some(b)));
+    provider
+        .codec()
+        .route("POST", path, query)
+        .unwrap_or_else(|| panic!("`{}` does not route {path}", provider.name()))
+}
+
+/// As [`judge_findings`], sent to `route`.
+pub fn judge_findings_on(
+    cassette: &Arc<Cassette>,
+    route: &Route,
+    meta: RequestMeta,
+    body: &[u8],
+) -> (Vec<Finding>, u16, Vec<u8>) {
     let replay = Replay::new();
     replay.add_session("s", cassette.clone());
-    let reply = replay.handle_model_routed(
-        Some("s"),
-        cassette.provider(),
-        &cassette.file.interactions[0]
-            .request
-            .route(cassette.provider()),
-        meta,
-        body,
-    );
+    let reply = replay.handle_model_routed(Some("s"), cassette.provider(), route, meta, body);
     let findings = replay
         .journal()
         .session("s")
@@ -470,7 +515,16 @@ fn run_mutations(
         let Some(mutated) = mutate(f, m, cassette) else {
             continue;
         };
-        let (rules, status, body) = judge(cassette, mutated.meta, &mutated.body);
+        let (findings, status, body) = match &mutated.path {
+            Some(path) => judge_findings_on(
+                cassette,
+                &route_of(f.provider, path),
+                mutated.meta,
+                &mutated.body,
+            ),
+            None => judge_findings(cassette, mutated.meta, &mutated.body),
+        };
+        let rules: BTreeSet<&'static str> = findings.iter().map(|f| f.rule).collect();
         fired.extend(rules.iter().copied());
         let what = format!("{} request {} {m:?}", cassette.name(), f.k);
         if rules != mutated.rules {

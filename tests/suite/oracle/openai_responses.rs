@@ -258,7 +258,11 @@ impl Mutator for OpenAiResponses {
                 let y = items(body)[o + j]["output"].clone();
                 items(body)[o + i]["output"] = y;
                 items(body)[o + j]["output"] = x;
-                (set(["TT009"]), Answer::Served)
+                if f.mismatch(i, j) {
+                    (set(["TT009"]), Answer::Served)
+                } else {
+                    (set(RULES_NONE), Answer::Served)
+                }
             }
             UnknownId(i) => {
                 let i = i % n;
@@ -457,7 +461,7 @@ impl Mutator for OpenAiResponses {
                 items(body)[o + i]["call_id"] = y;
                 items(body)[o + j]["call_id"] = x;
                 let mut rules = set(["TT007"]);
-                if f.texts[i] != f.texts[j] {
+                if f.mismatch(i, j) {
                     rules.insert("TT009");
                 }
                 (rules, Answer::Served)
