@@ -477,3 +477,32 @@ fn the_ai_sdks_reasoning_item_by_reference_is_the_served_reasoning_item() {
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(!rules(&findings).contains(&"TT006"), "{findings:#?}");
 }
+
+/// The AI SDK with `store` on sends the served assistant message of a turn with text and a
+/// call as an `item_reference` to its `msg_…` id: the API resolves it, and the request is
+/// judged by its calls and outputs, which it carries in full.
+#[test]
+fn a_served_assistant_message_sent_by_reference_is_accepted() {
+    let rel = "openai-responses/handmade-three-turns.json";
+    let cassette = load(rel);
+    let mut body = cassette.file.interactions[3].request.body.clone();
+    let mut referenced = 0;
+    for item in body["input"].as_array_mut().unwrap() {
+        if item["type"] == "message" && item["role"] == "assistant" {
+            *item = json!({"type": "item_reference",
+                "id": "msg_f5f57202cd128c893d4cb09e532c12fa9ad279c9131b101e9e"});
+            referenced += 1;
+        }
+    }
+    assert_eq!(referenced, 1, "{rel}: turn 3 opens with a text message");
+    let route = cassette.file.interactions[3]
+        .request
+        .route(cassette.provider());
+    let (status, reply, findings) = send_routed(rel, &route, &body);
+    assert_eq!(status, 200, "{reply}");
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert!(
+        reply.contains("response.completed"),
+        "the last turn is served: {reply}"
+    );
+}

@@ -24,8 +24,10 @@
 //! by id, as loops with `store` on may send earlier reasoning items and calls) naming an item
 //! of a served turn is replaced by that item before the request is judged
 //! ([`crate::provider::Codec::resolve_references`]); one naming an id no served turn has
-//! stays an opaque item (assistant messages are not kept with their `msg_…` ids, so a
-//! referenced text message is not resolved).
+//! stays an opaque item. Assistant text messages are not kept with their `msg_…` ids: a
+//! referenced text message stays opaque too, which judges nothing wrong (the rules read calls,
+//! outputs and reasoning, never assistant text), but an unknown `msg_…` reference is not
+//! rejected as the API would.
 //!
 //! Not modelled (yet): the `conversation` parameter is not a continuation; a `previous_response_id` naming a recorded
 //! response that was created with `store: false` is resolved although the real API keeps no
