@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -469,6 +470,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="run each example N times (robustness)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per check run")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N",
+                        help="checks at once (default 1; each runs 4 cassettes at once)")
     parser.add_argument("--list", action="store_true", help="show the selection and exit")
     parser.add_argument("--cold", action="store_true",
                         help="a fresh interpreter per run (default: warm forks of one that "
@@ -521,17 +524,21 @@ def main() -> int:
     python = args.python or venv_python()
     outcomes: list[Outcome] = []
     warm = WarmLoops(python, enabled=not args.cold)
+
+    def one(job: tuple[Example, list[CassetteInfo], int]) -> Outcome:
+        ex, selected, run = job
+        outcome = run_example(ex, selected, tooltape, python, run, args.timeout,
+                              args.verbose, warm)
+        mark = "ok  " if outcome.ok else "FAIL"
+        print(f"{mark} {ex.name} (run {run}) exit {outcome.exit_code} "
+              f"in {outcome.seconds:.1f}s", file=sys.stderr)
+        return outcome
+
+    jobs = [(ex, selected, run) for run in range(1, args.repeat + 1)
+            for ex, selected in plan if selected]
     try:
-        for run in range(1, args.repeat + 1):
-            for ex, selected in plan:
-                if not selected:
-                    continue
-                outcome = run_example(ex, selected, tooltape, python, run, args.timeout,
-                                      args.verbose, warm)
-                outcomes.append(outcome)
-                mark = "ok  " if outcome.ok else "FAIL"
-                print(f"{mark} {ex.name} (run {run}) exit {outcome.exit_code} "
-                      f"in {outcome.seconds:.1f}s", file=sys.stderr)
+        with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+            outcomes.extend(pool.map(one, jobs))
     finally:
         warm.stop()
 

@@ -228,10 +228,15 @@ class WarmLoops:
         self.python, self.enabled = python, enabled
         self.dir = Path(tempfile.mkdtemp(prefix="tooltape-warm-"))
         self.servers: dict[Path, tuple[subprocess.Popen, Path]] = {}
+        self.lock = threading.Lock()  # runners call `command` from several threads
 
     def command(self, python: str, loop: Path) -> list[str]:
         if not self.enabled:
             return [python, str(loop)]
+        with self.lock:
+            return self._warm_command(python, loop)
+
+    def _warm_command(self, python: str, loop: Path) -> list[str]:
         if loop not in self.servers:
             sock = self.dir / f"{loop.stem}.sock"
             proc = subprocess.Popen([self.python, str(WARM), "serve", str(sock), str(loop)],

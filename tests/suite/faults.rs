@@ -29,7 +29,9 @@ fn check(cassette: &str, faults: &[&str], example: &str) -> (i32, Value) {
         .arg("check")
         .arg(root().join("fixtures").join(cassette))
         .args(faults.iter().flat_map(|f| ["--fault", f]))
-        .args(["--format", "json", "--"])
+        // A cold interpreter importing an SDK on a loaded machine can take most of the
+        // default 60 s; a run that hangs is still caught.
+        .args(["--timeout", "240", "--format", "json", "--"])
         .arg(python())
         .arg(root().join(format!("examples/loops/{example}.py")))
         .current_dir(root())
