@@ -7,13 +7,16 @@
 #   TOOLTAPE_VENV=/tmp/venv scripts/python-env.sh
 #   PY=$(scripts/python-env.sh) && "$PY" examples/loops/openai_sequential.py
 #
+# Other scripts make their own venvs with it: TOOLTAPE_REQUIREMENTS names another pin file
+# (scripts/python-package-env.sh).
+#
 # Idempotent: a stamp file in the venv holds the hash of the requirements file (and of the
 # interpreter); when it matches, nothing is installed. Needs python3 (3.9 or newer) with the
 # venv module (Debian: apt-get install python3 python3-venv) and access to PyPI.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-requirements="$root/tests/python/requirements.txt"
+requirements="${TOOLTAPE_REQUIREMENTS:-$root/tests/python/requirements.txt}"
 venv="${TOOLTAPE_VENV:-$root/target/python-venv}"
 python="${TOOLTAPE_PYTHON:-python3}"
 
@@ -25,7 +28,7 @@ die() {
 command -v "$python" >/dev/null 2>&1 ||
     die "\`$python\` not found: install Python 3.9 or newer (Debian: apt-get install python3 python3-venv), or set TOOLTAPE_PYTHON to an interpreter"
 "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' ||
-    die "$("$python" --version 2>&1) is too old: the SDKs need Python 3.9 or newer"
+    die "$("$python" --version 2>&1) is too old: Python 3.9 or newer is needed"
 [ -f "$requirements" ] || die "missing $requirements"
 
 hash_of() {
