@@ -8,6 +8,7 @@ mod ledger;
 mod limits;
 mod mcp;
 mod mock;
+mod model_faults;
 mod replay;
 mod reply;
 mod served;
@@ -21,6 +22,7 @@ pub use journal::{DEFAULT_BYTES, DEFAULT_CAPACITY, Entry, Journal, ModelEntry, T
 pub use limits::{Limits, MAX_BODY};
 pub use mcp::MCP_PATH;
 pub use mock::CassetteResponder;
+pub use model_faults::ModelFault;
 pub use replay::Replay;
 pub use reply::Reply;
 pub use sessions::ambiguous_bare_urls;

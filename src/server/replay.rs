@@ -112,7 +112,7 @@ impl Replay {
 
     /// Serves `cassette` under session `id` (URLs `/s/{id}/v1/…`).
     pub fn add_session(&self, id: &str, cassette: Arc<Cassette>) {
-        let served = Arc::new(Served::new(cassette));
+        let served = Arc::new(Served::with_faults(&cassette, &self.faults));
         self.sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
