@@ -395,6 +395,41 @@ pub struct ServedFault {
     pub retry_after_ms: Option<u64>,
 }
 
+/// A model fault served in a session (see [`FaultKind::is_model_fault`]): the turn, what was changed, and the call it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFault {
+    /// The response (0-based) that carries it.
+    pub turn: usize,
+    /// What was changed.
+    pub kind: FaultKind,
+    /// The position of the call it made or changed among the turn's calls as served.
+    pub call: usize,
+    /// That call's id.
+    pub id: String,
+    /// That call's tool.
+    pub name: String,
+}
+
+impl ModelFault {
+    /// What the report says about it.
+    #[must_use]
+    pub fn note(&self) -> String {
+        let what = match self.kind {
+            FaultKind::MalformedArguments => "has arguments that are not JSON",
+            FaultKind::UndeclaredTool => "calls a tool the request did not declare",
+            _ => "repeats the id of an earlier call of the turn",
+        };
+        format!(
+            "turn {}: fault `{}` served: call {} (`{}`, id `{}`) {what}",
+            self.turn + 1,
+            self.kind,
+            self.call + 1,
+            self.name,
+            self.id
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

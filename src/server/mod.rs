@@ -22,7 +22,6 @@ pub use journal::{DEFAULT_BYTES, DEFAULT_CAPACITY, Entry, Journal, ModelEntry, T
 pub use limits::{Limits, MAX_BODY};
 pub use mcp::MCP_PATH;
 pub use mock::CassetteResponder;
-pub use model_faults::ModelFault;
 pub use replay::Replay;
 pub use reply::Reply;
 pub use sessions::ambiguous_bare_urls;

@@ -13,44 +13,9 @@
 use std::sync::Arc;
 
 use crate::cassette::{Cassette, ResponseBody};
-use crate::fault::{FaultKind, TurnFault};
+use crate::fault::{FaultKind, ModelFault, TurnFault};
 use crate::provider::sse;
 use crate::transcript::{ToolCall, is_positional_call_id};
-
-/// A model fault served in a session: the turn, what was changed, and the call it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelFault {
-    /// The response (0-based) that carries it.
-    pub turn: usize,
-    /// What was changed.
-    pub kind: FaultKind,
-    /// The position of the call it made or changed among the turn's calls as served.
-    pub call: usize,
-    /// That call's id.
-    pub id: String,
-    /// That call's tool.
-    pub name: String,
-}
-
-impl ModelFault {
-    /// What the report says about it.
-    #[must_use]
-    pub fn note(&self) -> String {
-        let what = match self.kind {
-            FaultKind::MalformedArguments => "has arguments that are not JSON",
-            FaultKind::UndeclaredTool => "calls a tool the request did not declare",
-            _ => "repeats the id of an earlier call of the turn",
-        };
-        format!(
-            "turn {}: fault `{}` served: call {} (`{}`, id `{}`) {what}",
-            self.turn + 1,
-            self.kind,
-            self.call + 1,
-            self.name,
-            self.id
-        )
-    }
-}
 
 /// `cassette` with the model faults of its turns' `faults` and of `cli` applied: the cassette
 /// to serve, the faults served, and why any of them could not be.

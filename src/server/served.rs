@@ -8,10 +8,10 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::ledger::Ledger;
-use super::model_faults::{self, ModelFault};
+use super::model_faults;
 use super::reply::Reply;
 use crate::cassette::{Cassette, ResponseBody};
-use crate::fault::TurnFault;
+use crate::fault::{ModelFault, TurnFault};
 use crate::provider::Rejection;
 
 /// One cassette with its replies and its session's ledger.

@@ -251,7 +251,7 @@ impl Mutator for OpenAiResponses {
             }
             SwapContents(i, d) => {
                 let (i, j) = f.two_calls(i, d)?;
-                if f.texts[i] == f.texts[j] {
+                if !f.mismatch(i, j) {
                     return None;
                 }
                 let x = items(body)[o + i]["output"].clone();
@@ -457,7 +457,7 @@ impl Mutator for OpenAiResponses {
                 items(body)[o + i]["call_id"] = y;
                 items(body)[o + j]["call_id"] = x;
                 let mut rules = set(["TT007"]);
-                if f.texts[i] != f.texts[j] {
+                if f.mismatch(i, j) {
                     rules.insert("TT009");
                 }
                 (rules, Answer::Served)
