@@ -38,21 +38,15 @@ pub fn apply(
         if kinds.is_empty() {
             continue;
         }
-        match changed_turn(cassette, t, &kinds) {
-            Ok((body, faults)) => {
-                let response = &mut file.interactions[t].response;
-                response.body = body;
-                response.frame_delays_ms.clear();
-                served.extend(faults);
-            }
-            Err(why) => {
-                let names: Vec<String> = kinds.iter().map(|k| format!("`{k}`")).collect();
-                notes.push(format!(
-                    "turn {}: fault {} not served: {why}",
-                    t + 1,
-                    names.join(", ")
-                ));
-            }
+        let (body, faults, refused) = changed_turn(cassette, t, &kinds);
+        for (kind, why) in refused {
+            notes.push(format!("turn {}: fault `{kind}` not served: {why}", t + 1));
+        }
+        if let Some(body) = body {
+            let response = &mut file.interactions[t].response;
+            response.body = body;
+            response.frame_delays_ms.clear();
+            served.extend(faults);
         }
     }
     if served.is_empty() {
@@ -70,35 +64,90 @@ pub fn apply(
 }
 
 /// The response body of turn `t` with `kinds` applied to its calls, in the mode it was
-/// recorded in, and the faults it carries.
+/// recorded in (`None` when none applies), the faults it carries, and the kinds that could not
+/// be applied with why. Each kind is tried on the calls the kinds before it left, and kept
+/// only when the codec can write the result.
+#[expect(
+    clippy::type_complexity,
+    reason = "a private helper's three outcomes, named in its doc"
+)]
 fn changed_turn(
     cassette: &Cassette,
     t: usize,
     kinds: &[FaultKind],
-) -> Result<(ResponseBody, Vec<ModelFault>), String> {
+) -> (
+    Option<ResponseBody>,
+    Vec<ModelFault>,
+    Vec<(FaultKind, String)>,
+) {
     let turn = &cassette.turns[t];
     if turn.calls.is_empty() {
-        return Err("the turn has no tool calls to change".to_owned());
+        let why = "the turn has no tool calls to change".to_owned();
+        return (
+            None,
+            Vec::new(),
+            kinds.iter().map(|k| (*k, why.clone())).collect(),
+        );
     }
     let codec = cassette.provider().codec();
-    let mut calls = turn.calls.clone();
-    let mut faults = Vec::new();
-    for &kind in kinds {
-        let call = change(kind, &mut calls, &turn.request.tool_names);
-        faults.push(ModelFault {
-            turn: t,
-            kind,
-            call,
-            id: calls[call].id.clone(),
-            name: calls[call].name.clone(),
-        });
-    }
     let json = match &turn.response.body {
-        ResponseBody::Json { text } => text.clone(),
-        ResponseBody::Sse { frames } => codec.sse_to_json(frames).map_err(|e| e.to_string())?,
+        ResponseBody::Json { text } => Ok(text.clone()),
+        ResponseBody::Sse { frames } => codec.sse_to_json(frames).map_err(|e| e.to_string()),
     };
-    let changed = codec.with_calls(&json, &calls)?;
-    let body = match &turn.response.body {
+    let json = match json {
+        Ok(j) => j,
+        Err(why) => {
+            return (
+                None,
+                Vec::new(),
+                kinds.iter().map(|k| (*k, why.clone())).collect(),
+            );
+        }
+    };
+    let mut calls = turn.calls.clone();
+    let mut written = None;
+    let mut faults = Vec::new();
+    let mut refused = Vec::new();
+    for &kind in kinds {
+        let mut next = calls.clone();
+        let call = change(kind, &mut next, &turn.request.tool_names);
+        match codec.with_calls(&json, &next) {
+            Ok(text) => {
+                faults.push(ModelFault {
+                    turn: t,
+                    kind,
+                    call,
+                    id: next[call].id.clone(),
+                    name: next[call].name.clone(),
+                });
+                calls = next;
+                written = Some(text);
+            }
+            Err(why) => refused.push((kind, why)),
+        }
+    }
+    let Some(changed) = written else {
+        return (None, faults, refused);
+    };
+    match encode(cassette, t, changed, calls.len()) {
+        Ok(body) => (Some(body), faults, refused),
+        Err(why) => {
+            refused.extend(faults.iter().map(|f| (f.kind, why.clone())));
+            (None, Vec::new(), refused)
+        }
+    }
+}
+
+/// The changed JSON body of turn `t` in the mode the turn was recorded in, checked to decode
+/// with `count` calls.
+fn encode(
+    cassette: &Cassette,
+    t: usize,
+    changed: String,
+    count: usize,
+) -> Result<ResponseBody, String> {
+    let codec = cassette.provider().codec();
+    let body = match &cassette.turns[t].response.body {
         ResponseBody::Json { .. } => ResponseBody::Json { text: changed },
         ResponseBody::Sse { .. } => {
             let request = &cassette.file.interactions[t].request.body;
@@ -116,14 +165,13 @@ fn changed_turn(
             .decode_response_sse(&sse::parse_frames(frames)),
     };
     let written = decoded.map_err(|e| format!("the changed turn does not decode: {e}"))?;
-    let count = written.tool_calls().count();
-    if count != calls.len() {
+    let decoded_calls = written.tool_calls().count();
+    if decoded_calls != count {
         return Err(format!(
-            "the changed turn decodes with {count} calls, not {}",
-            calls.len()
+            "the changed turn decodes with {decoded_calls} calls, not {count}"
         ));
     }
-    Ok((body, faults))
+    Ok(body)
 }
 
 /// Applies `kind` to `calls` (a turn's, not empty); returns the position of the call it made or
@@ -300,6 +348,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_fault_the_api_cannot_send_is_left_out_and_the_others_are_served() {
+        let cassette = fixture("anthropic/fantasy-sonnet-4-parallel2-followup-stream.json");
+        let faults: Vec<TurnFault> = [
+            FaultKind::MalformedArguments,
+            FaultKind::UndeclaredTool,
+            FaultKind::DuplicateCallId,
+        ]
+        .into_iter()
+        .map(|kind| TurnFault {
+            turn: 0,
+            fault: Fault::new(kind),
+        })
+        .collect();
+        let (changed, served, notes) = apply(&cassette, &faults);
+        let kinds: Vec<FaultKind> = served.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, vec![FaultKind::UndeclaredTool]);
+        assert_eq!(changed.calls(0).len(), cassette.calls(0).len() + 1);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].contains("`malformed-arguments` not served")
+                && notes[0].contains("JSON object"),
+            "{}",
+            notes[0]
+        );
+        assert!(notes[1].contains("must be unique"), "{}", notes[1]);
     }
 
     #[test]
