@@ -67,10 +67,6 @@ pub fn apply(
 /// recorded in (`None` when none applies), the faults it carries, and the kinds that could not
 /// be applied with why. Each kind is tried on the calls the kinds before it left, and kept
 /// only when the codec can write the result.
-#[expect(
-    clippy::type_complexity,
-    reason = "a private helper's three outcomes, named in its doc"
-)]
 fn changed_turn(
     cassette: &Cassette,
     t: usize,
