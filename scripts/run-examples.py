@@ -327,6 +327,11 @@ EXAMPLES = [
             provokes=lambda c: c.failing_tools and c.max_calls >= 2),
     Example("bad_drops_assistant_message", "openai-chat", "TT002",
             want="a tool call", provokes=lambda c: c.max_calls >= 1),
+    # A repair step fills in the calls it dropped: TT024 only where nothing may excuse it (no
+    # failing or hung tool in the cassette).
+    Example("bad_placeholder_results", "openai-chat", "TT024",
+            want=">= 2 calls in a turn, no failing or hung tool",
+            provokes=lambda c: c.max_calls >= 2 and not c.failing_tools and not c.hung_tools),
     # OpenAI Responses: correct loops stateless, stateful and streaming; known-bad ones.
     Example("responses_stateless", "openai-responses"),
     Example("responses_previous_id", "openai-responses"),

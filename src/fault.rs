@@ -45,11 +45,23 @@ pub enum FaultKind {
     NoTerminalEvent,
     /// The recorded turn, its first byte sent only after `delay_ms`.
     SlowFirstByte,
+    /// A model fault: the turn's first call carries arguments that are not JSON (cut before
+    /// their end, as a model stopped mid-object writes them). Only providers whose arguments
+    /// are JSON text can send it (OpenAI Chat and Responses); Anthropic and Gemini send an
+    /// object.
+    MalformedArguments,
+    /// A model fault: the turn gets one more call, to a tool the request did not declare.
+    UndeclaredTool,
+    /// A model fault: the turn's first call is sent twice, id, name and arguments the same
+    /// (as OpenAI-compatible servers do). Not served where the provider's API makes every id
+    /// unique and refuses a history that repeats one (Anthropic), or knows calls by position
+    /// (Gemini).
+    DuplicateCallId,
 }
 
 impl FaultKind {
     /// Every kind, in the order `--help` lists them.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::RateLimit,
         FaultKind::ServerError,
         FaultKind::Unavailable,
@@ -57,6 +69,9 @@ impl FaultKind {
         FaultKind::CutStream,
         FaultKind::NoTerminalEvent,
         FaultKind::SlowFirstByte,
+        FaultKind::MalformedArguments,
+        FaultKind::UndeclaredTool,
+        FaultKind::DuplicateCallId,
     ];
 
     /// The name in cassettes and on the command line.
@@ -70,7 +85,22 @@ impl FaultKind {
             FaultKind::CutStream => "cut-stream",
             FaultKind::NoTerminalEvent => "no-terminal-event",
             FaultKind::SlowFirstByte => "slow-first-byte",
+            FaultKind::MalformedArguments => "malformed-arguments",
+            FaultKind::UndeclaredTool => "undeclared-tool",
+            FaultKind::DuplicateCallId => "duplicate-call-id",
         }
+    }
+
+    /// Whether it is a model fault: the turn itself is changed (its calls), not the way it is
+    /// delivered. A model fault changes the turn for the whole session: every request for it
+    /// gets the changed response, as a model answers a request it has seen the same way, and
+    /// the follow-ups are judged against it.
+    #[must_use]
+    pub fn is_model_fault(self) -> bool {
+        matches!(
+            self,
+            FaultKind::MalformedArguments | FaultKind::UndeclaredTool | FaultKind::DuplicateCallId
+        )
     }
 
     /// Whether it is an error status a client is expected to retry (429, 5xx).
@@ -100,7 +130,10 @@ impl FaultKind {
             | FaultKind::Overloaded => "the retry-after in milliseconds",
             FaultKind::CutStream => "the frames sent before the cut",
             FaultKind::SlowFirstByte => "the delay in milliseconds",
-            FaultKind::NoTerminalEvent => "nothing (it takes no value)",
+            FaultKind::NoTerminalEvent
+            | FaultKind::MalformedArguments
+            | FaultKind::UndeclaredTool
+            | FaultKind::DuplicateCallId => "nothing (it takes no value)",
         }
     }
 }
@@ -187,7 +220,12 @@ impl Fault {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         let kind = self.kind;
-        if self.times == 0 || self.times > MAX_TIMES {
+        if kind.is_model_fault() && self.times != 1 {
+            out.push(format!(
+                "`times` is {}; a model fault (`{kind}`) changes the turn itself, so every request for it gets the changed response: remove the count",
+                self.times
+            ));
+        } else if self.times == 0 || self.times > MAX_TIMES {
             out.push(format!(
                 "`times` is {}; it must be 1 to {MAX_TIMES}",
                 self.times
@@ -288,7 +326,7 @@ impl FromStr for TurnFault {
         let mut fault = Fault::new(kind);
         if let Some(value) = number("value")? {
             match kind {
-                FaultKind::NoTerminalEvent => {
+                k if k == FaultKind::NoTerminalEvent || k.is_model_fault() => {
                     return Err(err(format!(
                         "`{kind}` takes no value; the `:VALUE` sets {}",
                         kind.value_meaning()
@@ -357,6 +395,41 @@ pub struct ServedFault {
     pub retry_after_ms: Option<u64>,
 }
 
+/// A model fault served in a session (see [`FaultKind::is_model_fault`]): the turn, what was changed, and the call it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFault {
+    /// The response (0-based) that carries it.
+    pub turn: usize,
+    /// What was changed.
+    pub kind: FaultKind,
+    /// The position of the call it made or changed among the turn's calls as served.
+    pub call: usize,
+    /// That call's id.
+    pub id: String,
+    /// That call's tool.
+    pub name: String,
+}
+
+impl ModelFault {
+    /// What the report says about it.
+    #[must_use]
+    pub fn note(&self) -> String {
+        let what = match self.kind {
+            FaultKind::MalformedArguments => "has arguments that are not JSON",
+            FaultKind::UndeclaredTool => "calls a tool the request did not declare",
+            _ => "repeats the id of an earlier call of the turn",
+        };
+        format!(
+            "turn {}: fault `{}` served: call {} (`{}`, id `{}`) {what}",
+            self.turn + 1,
+            self.kind,
+            self.call + 1,
+            self.name,
+            self.id
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +476,25 @@ mod tests {
             assert!(e.contains("KIND[:VALUE][@TURN][xCOUNT]"), "{e}");
             assert!(e.contains("`cut-stream`"), "{e}");
         }
+    }
+
+    #[test]
+    fn model_faults_take_a_turn_but_no_value_and_no_count() {
+        let f = parse("malformed-arguments@2").unwrap();
+        assert_eq!((f.turn, f.fault.kind), (1, FaultKind::MalformedArguments));
+        assert!(f.fault.kind.is_model_fault());
+        assert!(
+            parse("undeclared-tool")
+                .unwrap()
+                .fault
+                .kind
+                .is_model_fault()
+        );
+        assert!(!FaultKind::RateLimit.is_model_fault());
+        let e = parse("duplicate-call-id:3").unwrap_err().to_string();
+        assert!(e.contains("takes no value"), "{e}");
+        let e = parse("undeclared-toolx2").unwrap_err().to_string();
+        assert!(e.contains("changes the turn itself"), "{e}");
     }
 
     #[test]

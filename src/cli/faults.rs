@@ -6,7 +6,8 @@ use tooltape::fault::{Pace, TurnFault};
 #[derive(Debug, clap::Args)]
 pub struct FaultArgs {
     /// Serve a fault to the requests for a turn before its recorded response, e.g.
-    /// `rate-limit:200@1`, `overloaded@2x3`, `cut-stream:4` (repeatable; see FAULTS below).
+    /// `rate-limit:200@1`, `overloaded@2x3`, `cut-stream:4`, `malformed-arguments@2`
+    /// (repeatable; see FAULTS below).
     #[arg(long = "fault", value_name = "KIND[:VALUE][@TURN][xCOUNT]")]
     pub faults: Vec<TurnFault>,
     /// Write streams with MS milliseconds between frames, or with the delays `tooltape record`
@@ -28,13 +29,21 @@ FAULTS (--fault KIND[:VALUE][@TURN][xCOUNT], repeatable):
   slow-first-byte[:MS] the recorded response, after MS (default 2000) before its first byte
   Stream faults are served only to requests for a stream. --pace MS|recorded paces streams. A cassette turn may list faults in
   its `faults` field too; those come first.
+  Model faults change the turn itself, for every request for it (no VALUE, no COUNT):
+  malformed-arguments  the first call's arguments are not JSON (OpenAI Chat and Responses;
+                       Anthropic and Gemini send an object: not served)
+  undeclared-tool      one more call, to a tool the request did not declare
+  duplicate-call-id    the first call sent twice, id and all (OpenAI Chat and Responses;
+                       Anthropic refuses repeated ids, Gemini knows calls by position)
   Rules: TT018 gave up at once on a retryable error, TT019 retried before retry-after,
   TT020 more than 10 retries in a row, TT021 a tool call ran twice after a fault, TT022 calls
-  of a broken stream ran.
+  of a broken stream ran, TT023 stopped or left a call unanswered after a call it could not
+  run, TT024 answered a call with a result no tool produced.
 
 Examples:
   tooltape check fixtures/openai-chat --fault rate-limit:200 -- python my_loop.py
   tooltape check fixtures/anthropic --fault overloaded@2 --fault cut-stream:3 -- python loop.py
+  tooltape check fixtures/openai-chat --fault malformed-arguments@1 -- python my_loop.py
   tooltape serve fixtures/openai-chat/fantasy-gpt-4o-parallel2-followup.json --fault server-errorx2";
 
 /// `help` followed by the `--fault` part, for a subcommand that takes `--fault`.

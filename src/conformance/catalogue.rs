@@ -2,6 +2,7 @@
 
 use crate::provider::Rejection;
 
+use super::answers::{CrashedOnBadCall, FabricatedToolResult};
 use super::context::{RequestContext, SessionContext};
 use super::endpoint::UnsupportedEndpoint;
 use super::faults::{
@@ -44,6 +45,8 @@ pub const RULES: &[&dyn Rule] = &[
     &RetryStorm,
     &ToolsExecutedTwice,
     &ExecutedTruncatedCalls,
+    &CrashedOnBadCall,
+    &FabricatedToolResult,
 ];
 
 /// Looks a rule up by id.

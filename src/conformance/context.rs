@@ -153,6 +153,8 @@ pub struct SessionContext<'a> {
     pub unsupported: Vec<UnsupportedRoute>,
     /// The faults served and what the loop did next.
     pub faults: super::faults::FaultLog,
+    /// Which calls ran at the tool endpoints, and how each was answered.
+    pub calls: super::answers::CallLog,
 }
 
 /// A request to a route no codec serves, with what to tell the loop.
@@ -201,17 +203,23 @@ fn answers<'a>(
         } else {
             served.iter().map(|c| c.id.as_str()).collect()
         };
-        let mut calls: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+        // An id the model sent twice answers its calls in turn: the k-th result for it is
+        // the k-th call's.
+        let mut calls: HashMap<&str, Vec<usize>> = HashMap::with_capacity(ids.len());
         for (i, id) in ids.into_iter().enumerate() {
-            calls.entry(id).or_insert(i);
+            calls.entry(id).or_default().push(i);
         }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut found = Vec::new();
         for (m, message) in messages.iter().enumerate().skip(a + 1) {
             if message.role == Role::Assistant {
                 break;
             }
             for (b, result) in message.tool_results() {
-                if let Some(&call) = calls.get(result.call_id.as_str()) {
+                if let Some(positions) = calls.get(result.call_id.as_str()) {
+                    let k = seen.entry(result.call_id.as_str()).or_default();
+                    let call = positions[(*k).min(positions.len() - 1)];
+                    *k += 1;
                     found.push(Answer {
                         call,
                         message: m,

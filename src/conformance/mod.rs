@@ -4,6 +4,7 @@
 //! never see provider JSON. [`judge_request`] runs every rule on one request and picks the
 //! error the real provider would answer with.
 
+mod answers;
 mod catalogue;
 mod context;
 pub mod echo;
@@ -18,6 +19,7 @@ mod results;
 mod rule;
 mod timing;
 
+pub use answers::{Answered, CallLog};
 pub use catalogue::{RULES, judge_request, judge_session, rule};
 pub use context::{RequestContext, SessionContext, SessionRequest, UnsupportedRoute};
 pub use faults::{FaultLog, RETRY_BOUND, TurnFaults};

@@ -100,12 +100,18 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
     let mut zone_answered: HashMap<usize, HashSet<&str>> = HashMap::new();
     let any_later = placement == ResultPlacement::AnyLaterItem;
     let mut message_of_call: HashMap<&str, usize> = HashMap::new();
+    // How many calls of its assistant message carry each id (more than one only when the
+    // model sent an id twice), and how many results have answered it: an id is answered
+    // twice only past that count.
+    let mut carried: HashMap<&str, usize> = HashMap::new();
+    let mut answers: HashMap<&str, usize> = HashMap::new();
 
     for (m, message) in messages.iter().enumerate() {
         if message.role == Role::Assistant {
             assistant_turn += 1;
             let ids: HashSet<&str> = message.tool_calls().map(|c| c.id.as_str()).collect();
             for id in &ids {
+                carried.insert(id, message.tool_calls().filter(|c| c.id == *id).count());
                 turn_of_call.insert(id, assistant_turn);
                 message_of_call.insert(id, m);
             }
@@ -118,6 +124,11 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
             let placed = in_zone.contains(&(m, b));
             let owner = current.as_ref().filter(|(_, ids)| !ids.is_empty());
             if let Some(&first) = answered_at.get(id) {
+                let n = answers.entry(id).or_insert(1);
+                if *n < carried.get(id).copied().unwrap_or(1) {
+                    *n += 1;
+                    continue;
+                }
                 issues.push(Issue::Duplicate {
                     turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
                     id: id.to_owned(),

@@ -214,6 +214,24 @@ pub trait Codec: Send + Sync + fmt::Debug {
         None
     }
 
+    /// The recorded JSON response `body` with its calls replaced by `calls`, for a model
+    /// fault (see [`crate::fault::FaultKind::is_model_fault`]): each call the body has is
+    /// rewritten in place, further calls are added after the last one, and everything else
+    /// (envelope, text, thinking, stop reason, usage) stays as recorded. A stream is made from
+    /// the result by [`Codec::json_to_sse`].
+    ///
+    /// # Errors
+    /// Why the provider's API cannot send such a turn (arguments that are not a JSON object
+    /// where the wire carries an object, an id it never repeats): the fault is not served and
+    /// the report says why. The default: this codec writes no changed calls.
+    fn with_calls(&self, body: &str, calls: &[ToolCall]) -> Result<String, String> {
+        let _ = (body, calls);
+        Err(format!(
+            "`{}` cannot write a turn with changed calls",
+            self.facts().name
+        ))
+    }
+
     /// How many frames at the end of a stream make its end (the stop reason and the
     /// end-of-stream marker), which a `no-terminal-event` fault leaves out. `0`: the provider's
     /// streams have no end of their own apart from the data (the fault is not served).

@@ -1,7 +1,10 @@
 //! The reply a provider sends for an API fault, in neutral terms; each codec fills it with its
 //! own status, headers and body ([`super::Codec::render_fault`]).
 
+use serde_json::Value;
+
 use crate::fault::FaultKind;
+use crate::transcript::ToolCall;
 
 /// An error reply with headers: what a fault serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +65,72 @@ pub fn seconds(ms: u64) -> String {
         let digits = format!("{frac:03}");
         format!("{whole}.{}s", digits.trim_end_matches('0'))
     }
+}
+
+/// Rewrites the call entries of `items` (a response's output list, the ones `is_call` picks)
+/// for `calls`, for a model fault: entry *i* is rewritten by `write(entry, call *i*)`, and each
+/// further call is a copy of the last entry, rewritten by `write`, inserted after it. What
+/// every codec's [`super::Codec::with_calls`] shares; `write` knows the field names.
+///
+/// # Errors
+/// The response has no call to change, `calls` drops one (a model fault only changes or adds
+/// calls), or `write` refuses a call.
+pub fn rewrite_calls(
+    items: &mut Vec<Value>,
+    is_call: impl Fn(&Value) -> bool,
+    calls: &[ToolCall],
+    write: impl Fn(&mut Value, &ToolCall, bool) -> Result<(), String>,
+) -> Result<(), String> {
+    let positions: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| is_call(v))
+        .map(|(i, _)| i)
+        .collect();
+    let Some(&last) = positions.last() else {
+        return Err("the recorded response has no tool call to change".to_owned());
+    };
+    if calls.len() < positions.len() {
+        return Err(format!(
+            "the recorded response has {} calls and the change keeps {}; a model fault only changes or adds calls",
+            positions.len(),
+            calls.len()
+        ));
+    }
+    for (&p, call) in positions.iter().zip(calls) {
+        write(&mut items[p], call, false)?;
+    }
+    let template = items[last].clone();
+    for (k, call) in calls[positions.len()..].iter().enumerate() {
+        let mut entry = template.clone();
+        write(&mut entry, call, true)?;
+        items.insert(last + 1 + k, entry);
+    }
+    Ok(())
+}
+
+/// `arguments` as the JSON object a provider whose calls carry an object (not text) sends.
+///
+/// # Errors
+/// The arguments are not a JSON object: such a provider's API cannot send them.
+pub fn arguments_object(call: &ToolCall, provider: &str) -> Result<Value, String> {
+    match call.arguments_value() {
+        Some(v @ Value::Object(_)) => Ok(v),
+        _ => Err(format!(
+            "`{provider}` calls carry their arguments as a JSON object, so the API never sends arguments that do not parse (call `{}` would need `{}`)",
+            call.id, call.arguments
+        )),
+    }
+}
+
+/// The id of the first call `calls` has twice, if any.
+#[must_use]
+pub fn repeated_id(calls: &[ToolCall]) -> Option<&str> {
+    calls
+        .iter()
+        .enumerate()
+        .find(|(i, c)| calls[..*i].iter().any(|d| d.id == c.id))
+        .map(|(_, c)| c.id.as_str())
 }
 
 #[cfg(test)]

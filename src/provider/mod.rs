@@ -22,6 +22,9 @@ pub use codec::{
     Codec, DecodedRequest, Env, Facts, Pairing, RequestMeta, ResultPlacement, Route, Texts,
 };
 pub use errors::{Malformed, MalformedKind, ResponseError, json_kind};
-pub use fault::{ApiError, FaultReply, retry_after_headers, seconds, short_wait};
+pub use fault::{
+    ApiError, FaultReply, arguments_object, repeated_id, retry_after_headers, rewrite_calls,
+    seconds, short_wait,
+};
 pub use registry::Provider;
 pub use rejection::{ErrorReply, Rejection};

@@ -66,7 +66,11 @@ pub(super) fn planned<'a>(
         .unwrap_or_default();
     let given = cli.iter().filter(|f| f.turn == turn).map(|f| &f.fault);
     let mut start = 0u64;
-    for fault in recorded.iter().chain(given) {
+    for fault in recorded
+        .iter()
+        .chain(given)
+        .filter(|f| !f.kind.is_model_fault())
+    {
         let end = start + u64::from(fault.times);
         if u64::from(k) < end {
             return Some(fault);

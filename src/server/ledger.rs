@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexSet;
 
-use crate::conformance::{FaultLog, Finding, NotKept, SessionRequest, UnsupportedRoute};
+use crate::conformance::{CallLog, FaultLog, Finding, NotKept, SessionRequest, UnsupportedRoute};
 use crate::span::Span;
 
 /// How many distinct harness notes a session keeps.
@@ -41,6 +41,8 @@ pub(super) struct Ledger {
     pub faults: FaultLog,
     /// Faults of the plan that could not be served, each once (a few per session).
     pub unserved: IndexSet<String>,
+    /// Which calls ran at the tool endpoints and how each was answered.
+    pub calls: CallLog,
 }
 
 impl Ledger {

@@ -8,6 +8,7 @@ mod ledger;
 mod limits;
 mod mcp;
 mod mock;
+mod model_faults;
 mod replay;
 mod reply;
 mod served;

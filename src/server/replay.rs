@@ -20,9 +20,10 @@ use super::sessions::session_ids;
 use super::tools::{self, ToolDesk, ToolOutcome, ToolReply};
 use crate::cassette::Cassette;
 use crate::conformance::{
-    self, Finding, NotKept, RequestContext, SessionContext, SessionRequest, UnsupportedRoute,
+    self, CallLog, Finding, NotKept, RequestContext, SessionContext, SessionRequest,
+    UnsupportedRoute,
 };
-use crate::fault::{Pace, TurnFault};
+use crate::fault::{FaultKind, Pace, TurnFault};
 use crate::provider::{
     DecodedRequest, Malformed, MalformedKind, Provider, Rejection, RequestMeta, Route,
 };
@@ -112,7 +113,7 @@ impl Replay {
 
     /// Serves `cassette` under session `id` (URLs `/s/{id}/v1/…`).
     pub fn add_session(&self, id: &str, cassette: Arc<Cassette>) {
-        let served = Arc::new(Served::new(cassette));
+        let served = Arc::new(Served::with_faults(&cassette, &self.faults));
         self.sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -246,6 +247,7 @@ impl Replay {
         let decoded = decoded.map(|r| conformance::echo::resolve_continuation(&served.cassette, r));
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
+        served.ledger().calls.request(&cx);
         let (findings, not_kept) =
             conformance::keep_at_most(findings, self.limits.findings_per_request);
         let turn = decoded.as_ref().ok().map(|_| cx.echoes().next);
@@ -434,6 +436,9 @@ impl Replay {
             match serde_json::from_slice::<Value>(body) {
                 Ok(v) => v.to_string(),
                 Err(e) => {
+                    if let Ok((_, served)) = self.find_session(session, None, None) {
+                        served.ledger().calls.refused += 1;
+                    }
                     return ToolReply::text(
                         400,
                         format!(
@@ -480,10 +485,36 @@ impl Replay {
             Err((status, message)) => return ToolOutcome::Refused(status, message),
         };
         let cassette = &served.cassette;
-        let claim = match self.desk.claim(&id, cassette, name, call_id, arguments) {
+        let unrunnable: Vec<(usize, usize)> = served
+            .model_faults
+            .iter()
+            .map(|f| (f.turn, f.call))
+            .collect();
+        let claim = match self
+            .desk
+            .claim(&id, cassette, name, call_id, arguments, &unrunnable)
+        {
             Ok(c) => c,
-            Err(message) => return ToolOutcome::Refused(404, message),
+            Err(message) => {
+                served.ledger().calls.refused += 1;
+                return ToolOutcome::Refused(404, message);
+            }
         };
+        if let Some(fault) = served.model_faults.iter().find(|f| {
+            f.kind == FaultKind::UndeclaredTool && f.turn == claim.turn && f.call == claim.index
+        }) {
+            return ToolOutcome::Refused(
+                404,
+                format!(
+                    "tooltape: `{}` is not a tool of this conversation (the request declared {}); the model called it anyway (fault `{}`): answer call `{}` with an error result that says there is no such tool",
+                    fault.name,
+                    declared(cassette, claim.turn),
+                    fault.kind,
+                    fault.id
+                ),
+            );
+        }
+        served.ledger().calls.ran.insert((claim.turn, claim.index));
         let start_ms = self.now_ms();
         let sim = cassette.tool(name);
         let barrier_timed_out = match self.barrier {
@@ -522,6 +553,11 @@ impl Replay {
                 None => ToolOutcome::Text(format!("{name} done")),
             },
         };
+        let text = match &outcome {
+            ToolOutcome::Text(t) | ToolOutcome::Failed(t) | ToolOutcome::Refused(_, t) => t.clone(),
+            ToolOutcome::Json(v) => v.to_string(),
+        };
+        served.ledger().calls.output(&text);
         self.record_tool(&served, entry(outcome.status(), Some(self.now_ms())));
         outcome
     }
@@ -537,6 +573,9 @@ impl Replay {
         };
         let ledger = served.ledger();
         let mut findings: Vec<Finding> = ledger.findings().cloned().collect();
+        let mut calls: CallLog = ledger.calls.clone();
+        calls.model_faults.clone_from(&served.model_faults);
+        calls.served.clone_from(&ledger.served);
         let cx = SessionContext {
             cassette: &served.cassette,
             requests: ledger.last.into_iter().collect(),
@@ -544,6 +583,7 @@ impl Replay {
             barrier: self.barrier.is_some(),
             unsupported: ledger.unsupported.clone(),
             faults: ledger.faults.clone(),
+            calls,
         };
         drop(ledger);
         findings.extend(conformance::judge_session(&cx));
@@ -651,4 +691,17 @@ impl Replay {
         report.notes = self.served_notes(session);
         report
     }
+}
+
+/// The tools the request for response `turn` declared, for a message.
+fn declared(cassette: &Cassette, turn: usize) -> String {
+    let names = &cassette.turns[turn].request.tool_names;
+    if names.is_empty() {
+        return "none".to_owned();
+    }
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

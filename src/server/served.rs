@@ -8,8 +8,10 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::ledger::Ledger;
+use super::model_faults;
 use super::reply::Reply;
 use crate::cassette::{Cassette, ResponseBody};
+use crate::fault::{ModelFault, TurnFault};
 use crate::provider::Rejection;
 
 /// One cassette with its replies and its session's ledger.
@@ -17,10 +19,24 @@ use crate::provider::Rejection;
 pub(super) struct Served {
     pub(super) cassette: Arc<Cassette>,
     pub(super) replies: Vec<Reply>,
+    /// The model faults the cassette is served with (already in `cassette`).
+    pub(super) model_faults: Vec<ModelFault>,
+    /// Model faults that could not be served, and why.
+    model_notes: Vec<String>,
     ledger: Mutex<Ledger>,
 }
 
 impl Served {
+    /// `cassette` ready to serve, with the model faults of its turns and of `cli` applied
+    /// (see [`model_faults`]).
+    pub(super) fn with_faults(cassette: &Arc<Cassette>, cli: &[TurnFault]) -> Self {
+        let (cassette, faults, notes) = model_faults::apply(cassette, cli);
+        let mut served = Self::new(cassette);
+        served.model_faults = faults;
+        served.model_notes = notes;
+        served
+    }
+
     pub(super) fn new(cassette: Arc<Cassette>) -> Self {
         let replies = cassette
             .turns
@@ -38,6 +54,8 @@ impl Served {
         Self {
             cassette,
             replies,
+            model_faults: Vec::new(),
+            model_notes: Vec::new(),
             ledger: Mutex::default(),
         }
     }
@@ -134,6 +152,15 @@ impl Served {
                 t + 1
             )
         });
-        synthetic.chain(reencoded).collect()
+        let model = self
+            .model_faults
+            .iter()
+            .filter(|f| ledger.served.contains(&f.turn))
+            .map(ModelFault::note);
+        synthetic
+            .chain(reencoded)
+            .chain(model)
+            .chain(self.model_notes.iter().cloned())
+            .collect()
     }
 }

@@ -95,6 +95,8 @@ impl ToolOutcome {
 #[derive(Debug, Clone)]
 pub(super) struct Claim {
     pub turn: usize,
+    /// The call's position in its turn.
+    pub index: usize,
     pub call: ToolCall,
     pub repeat: bool,
     /// Calls of the turn that the barrier waits for (the independent ones).
@@ -134,6 +136,9 @@ impl ToolDesk {
     }
 
     /// Matches a tool request to a call, or explains why none matches.
+    ///
+    /// `unrunnable` are the calls (response, position) a model fault made or changed: a loop
+    /// cannot run them as they are, so the barrier does not wait for them.
     pub fn claim(
         &self,
         session: &str,
@@ -141,6 +146,7 @@ impl ToolDesk {
         name: &str,
         call_id: Option<&str>,
         arguments: &str,
+        unrunnable: &[(usize, usize)],
     ) -> Result<Claim, String> {
         let mut sessions = self
             .sessions
@@ -156,7 +162,19 @@ impl ToolDesk {
         // is found by name and arguments.
         let invented = cassette.provider().codec().facts().pairing == Pairing::ByOrderAndName;
         let (turn, index) = match (by_id, call_id) {
-            (Some(found), _) => found,
+            (Some((turn, first)), Some(id)) => {
+                let claimed = |i: usize| desk.turns.get(&turn).is_some_and(|t| t.claimed[i]);
+                let same_id = cassette
+                    .calls(turn)
+                    .iter()
+                    .enumerate()
+                    .skip(first)
+                    .filter(|(_, c)| c.id == id)
+                    .map(|(i, _)| i);
+                let free = same_id.clone().find(|&i| !claimed(i));
+                (turn, free.unwrap_or(first))
+            }
+            (Some(found), None) => found,
             (None, Some(id)) if !invented => return Err(unknown_id(cassette, id)),
             (None, _) => {
                 let Some(&latest) = desk.served.last() else {
@@ -195,7 +213,8 @@ impl ToolDesk {
         let calls = cassette.calls(turn);
         let independent: Vec<bool> = calls
             .iter()
-            .map(|c| !cassette.tool(&c.name).sequential)
+            .enumerate()
+            .map(|(i, c)| !cassette.tool(&c.name).sequential && !unrunnable.contains(&(turn, i)))
             .collect();
         let needed = independent.iter().filter(|x| **x).count();
         let t = desk.turns.entry(turn).or_insert_with(|| TurnDesk {
@@ -211,6 +230,7 @@ impl ToolDesk {
         }
         Ok(Claim {
             turn,
+            index,
             call: calls[index].clone(),
             repeat,
             needed,
@@ -289,13 +309,13 @@ mod tests {
         desk.served("s", 1);
         for call in [&second, &first] {
             let claim = desk
-                .claim("s", &cassette, &call.name, None, &call.arguments)
+                .claim("s", &cassette, &call.name, None, &call.arguments, &[])
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(claim.call.id, call.id);
             assert!(!claim.repeat);
         }
         let again = desk
-            .claim("s", &cassette, &first.name, None, &first.arguments)
+            .claim("s", &cassette, &first.name, None, &first.arguments, &[])
             .unwrap();
         assert!(again.repeat, "the second loop's call of turn 1 is a repeat");
         assert_eq!(again.turn, 0);

@@ -21,6 +21,8 @@ const OPENAI_JSON: &str = "openai-chat/fantasy-gpt-4o-parallel2-followup.json";
 const OPENAI_STREAM: &str = "openai-chat/fantasy-gpt-4o-parallel2-followup-stream.json";
 const ANTHROPIC_JSON: &str = "anthropic/fantasy-sonnet-4-parallel2-followup.json";
 const ANTHROPIC_STREAM: &str = "anthropic/fantasy-sonnet-4-parallel2-followup-stream.json";
+const RESPONSES_JSON: &str = "openai-responses/fantasy-gpt-4o-parallel2-followup.json";
+const GEMINI_JSON: &str = "gemini/fantasy-2.5-flash-parallel2-followup.json";
 
 /// `tooltape check CASSETTE --fault F… --format json -- python examples/loops/LOOP.py`: the
 /// exit code and the one cassette's report.
@@ -192,6 +194,90 @@ fn each_known_bad_fault_loop_fails_with_exactly_its_rule() {
             (1, vec![(rule.to_owned(), "error".to_owned())]),
             "{example} --fault {fault}: {report:#}"
         );
+    }
+}
+
+#[test]
+fn the_official_sdks_answer_the_calls_they_cannot_run_and_pass_model_faults() {
+    // The example loops pass the arguments text to the tool endpoint as it is and answer with
+    // what it returns (a 400 for arguments that are not JSON, a 404 for an undeclared tool).
+    let cases: [(&str, &str, &[&str], &[&str]); 4] = [
+        (
+            "openai_async_gather",
+            OPENAI_JSON,
+            &["malformed-arguments", "duplicate-call-id"],
+            &[
+                "fault `malformed-arguments` served: call 1",
+                "fault `duplicate-call-id` served: call 3",
+            ],
+        ),
+        (
+            "responses_stateless",
+            RESPONSES_JSON,
+            &["undeclared-tool", "duplicate-call-id"],
+            &[
+                "fault `undeclared-tool` served: call 3 (`web_search`",
+                "fault `duplicate-call-id` served: call 4",
+            ],
+        ),
+        (
+            // Anthropic's `input` is an object and its ids are unique: those two are left out,
+            // and the report says why.
+            "anthropic_streaming",
+            ANTHROPIC_STREAM,
+            &[
+                "malformed-arguments",
+                "undeclared-tool",
+                "duplicate-call-id",
+            ],
+            &[
+                "fault `undeclared-tool` served: call 3",
+                "fault `malformed-arguments` not served",
+                "fault `duplicate-call-id` not served",
+            ],
+        ),
+        (
+            "gemini_parallel",
+            GEMINI_JSON,
+            &["undeclared-tool"],
+            &["fault `undeclared-tool` served: call 3"],
+        ),
+    ];
+    for (example, cassette, faults, served) in cases {
+        let (code, report) = check(cassette, faults, example);
+        assert_eq!(
+            (code, findings(&report)),
+            (0, Vec::new()),
+            "{example} {faults:?}: {report:#}"
+        );
+        for note in served {
+            assert!(
+                notes(&report).contains(note),
+                "{example} {faults:?}: no note `{note}`: {report:#}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_known_bad_loops_for_calls_they_cannot_run_fail_with_their_rules() {
+    let cases: [(&str, &[&str], &[&str]); 2] = [
+        (
+            "bad_crashes_on_malformed_args",
+            &["malformed-arguments"],
+            &["TT013", "TT023"],
+        ),
+        ("bad_placeholder_results", &[], &["TT024"]),
+    ];
+    for (example, faults, rules) in cases {
+        let (code, report) = check(OPENAI_JSON, faults, example);
+        let want: Vec<(String, String)> = rules
+            .iter()
+            .map(|r| ((*r).to_owned(), "error".to_owned()))
+            .collect();
+        let mut got = findings(&report);
+        got.sort();
+        assert_eq!((code, got), (1, want), "{example} {faults:?}: {report:#}");
     }
 }
 

@@ -117,7 +117,8 @@ fn every_request_rule_has_a_nonconformant_fixture() {
         .map(|c| c.doc["rule"].as_str().unwrap().to_owned())
         .collect();
     let session_only = [
-        "TT008", "TT013", "TT015", "TT016", "TT018", "TT019", "TT020", "TT021", "TT022",
+        "TT008", "TT013", "TT015", "TT016", "TT018", "TT019", "TT020", "TT021", "TT022", "TT023",
+        "TT024",
     ];
     for rule in RULES {
         let id = rule.info().id;

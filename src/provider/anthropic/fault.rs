@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 use super::wire::REQUEST_ID;
 use crate::fault::FaultKind;
 use crate::provider::sse::parse_frame;
-use crate::provider::{ApiError, FaultReply, retry_after_headers};
+use crate::provider::{
+    ApiError, FaultReply, arguments_object, repeated_id, retry_after_headers, rewrite_calls,
+};
+use crate::transcript::ToolCall;
 
 /// The API's reply for an API error; see the module docs for the evidence.
 #[must_use]
@@ -56,6 +59,33 @@ pub fn terminal_frames(frames: &[&str]) -> usize {
             })
         })
         .map_or(0, |i| frames.len() - i)
+}
+
+/// The recorded message `body` with its `tool_use` blocks replaced by `calls` (a model fault):
+/// `id`, `name` and `input` rewritten.
+///
+/// # Errors
+/// A call's arguments are not a JSON object (`input` is one: the API never sends arguments
+/// that do not parse), two calls share an id (the API makes every `toolu_` id unique and
+/// refuses a history that repeats one), or the body is not a message with calls.
+pub fn with_calls(body: &str, calls: &[ToolCall]) -> Result<String, String> {
+    if let Some(id) = repeated_id(calls) {
+        return Err(format!(
+            "the Messages API makes every `tool_use` id unique and refuses a history that repeats one (`tool_use` ids must be unique), so no loop could go on after a turn that has `{id}` twice"
+        ));
+    }
+    let mut value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let Some(Value::Array(blocks)) = value.get_mut("content") else {
+        return Err("the recorded response has no `content` to change".to_owned());
+    };
+    let is_call = |v: &Value| v.get("type").and_then(Value::as_str) == Some("tool_use");
+    rewrite_calls(blocks, is_call, calls, |entry, call, _| {
+        entry["input"] = arguments_object(call, "anthropic")?;
+        entry["id"] = json!(call.id);
+        entry["name"] = json!(call.name);
+        Ok(())
+    })?;
+    Ok(value.to_string())
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ mod wire;
 
 pub use codec::Anthropic;
 pub use encode::{encode_assistant, encode_results};
-pub use fault::{render_fault, terminal_frames};
+pub use fault::{render_fault, terminal_frames, with_calls};
 pub use rejection::render_rejection;
 pub use request::decode_request;
 pub use response::decode_response_json;

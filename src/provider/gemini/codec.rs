@@ -195,6 +195,10 @@ impl Codec for Gemini {
         super::encode_results(results)
     }
 
+    fn with_calls(&self, body: &str, calls: &[ToolCall]) -> Result<String, String> {
+        super::with_calls(body, calls)
+    }
+
     fn render_fault(&self, error: &ApiError, model: &str) -> Option<FaultReply> {
         let _ = model;
         super::render_fault(error)

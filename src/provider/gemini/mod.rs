@@ -75,7 +75,7 @@ mod wire;
 
 pub use codec::Gemini;
 pub use encode::{encode_answers, encode_assistant, encode_results};
-pub use fault::render_fault;
+pub use fault::{render_fault, with_calls};
 pub use rejection::{missing_signature, render_rejection};
 pub use request::decode_request;
 pub use response::decode_response_json;

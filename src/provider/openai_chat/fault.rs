@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::fault::FaultKind;
 use crate::provider::sse::parse_frame;
-use crate::provider::{ApiError, FaultReply, retry_after_headers, short_wait};
+use crate::provider::{ApiError, FaultReply, retry_after_headers, rewrite_calls, short_wait};
+use crate::transcript::ToolCall;
 
 /// OpenAI's reply for an API error; see the module docs of `openai_chat` for the evidence.
 #[must_use]
@@ -71,6 +72,30 @@ pub fn terminal_frames(frames: &[&str]) -> usize {
         .iter()
         .position(|f| parse_frame(f).is_some_and(|e| e.data.trim() == "[DONE]"));
     finish.or(done).map_or(0, |i| frames.len() - i)
+}
+
+/// The recorded `chat.completion` `body` with its calls replaced by `calls` (a model fault):
+/// the message's `tool_calls` rewritten, arguments as the text they are.
+///
+/// # Errors
+/// The body is not a completion with calls.
+pub fn with_calls(body: &str, calls: &[ToolCall]) -> Result<String, String> {
+    let mut value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let Some(Value::Array(items)) = value.pointer_mut("/choices/0/message/tool_calls") else {
+        return Err("the recorded response has no `tool_calls` to change".to_owned());
+    };
+    rewrite_calls(
+        items,
+        |_| true,
+        calls,
+        |entry, call, _| {
+            entry["id"] = json!(call.id);
+            entry["function"]["name"] = json!(call.name);
+            entry["function"]["arguments"] = json!(call.arguments);
+            Ok(())
+        },
+    )?;
+    Ok(value.to_string())
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ mod test_support;
 
 pub use codec::OpenAiChat;
 pub use encode::{encode_assistant, encode_results};
-pub use fault::{render_fault, terminal_frames};
+pub use fault::{render_fault, terminal_frames, with_calls};
 pub(crate) use rejection::render_malformed;
 pub use rejection::render_rejection;
 pub use request::decode_request;

@@ -8,7 +8,7 @@ use crate::provider::codec::{
 use crate::provider::rejection::{ErrorReply, Rejection};
 use crate::provider::sse::Event;
 use crate::provider::{ApiError, FaultReply, Malformed, Provider, ResponseError};
-use crate::transcript::{AssistantTurn, ToolDefinition, ToolResult};
+use crate::transcript::{AssistantTurn, ToolCall, ToolDefinition, ToolResult};
 
 /// OpenAI Responses, `POST /v1/responses`.
 #[derive(Debug, Clone, Copy)]
@@ -187,6 +187,10 @@ impl Codec for OpenAiResponses {
 
     fn encode_results(&self, results: &[ToolResult]) -> Vec<Value> {
         super::encode_results(results)
+    }
+
+    fn with_calls(&self, body: &str, calls: &[ToolCall]) -> Result<String, String> {
+        super::with_calls(body, calls)
     }
 
     fn render_fault(&self, error: &ApiError, model: &str) -> Option<FaultReply> {

@@ -1,9 +1,11 @@
 //! The end of a Responses stream, which a `no-terminal-event` fault leaves out. Error replies
 //! are OpenAI's one envelope, written by `openai_chat`.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::provider::rewrite_calls;
 use crate::provider::sse::parse_frame;
+use crate::transcript::ToolCall;
 
 /// The frames from the response's last event (`response.completed`, or `response.incomplete`
 /// or `response.failed`) to the end.
@@ -25,6 +27,30 @@ pub fn terminal_frames(frames: &[&str]) -> usize {
             })
         })
         .map_or(0, |i| frames.len() - i)
+}
+
+/// The recorded `response` `body` with its `function_call` items replaced by `calls` (a model
+/// fault): `call_id`, `name` and `arguments` (text) rewritten; an added call is a new item with
+/// its own item id.
+///
+/// # Errors
+/// The body is not a response with calls.
+pub fn with_calls(body: &str, calls: &[ToolCall]) -> Result<String, String> {
+    let mut value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let Some(Value::Array(items)) = value.get_mut("output") else {
+        return Err("the recorded response has no `output` to change".to_owned());
+    };
+    let is_call = |v: &Value| v.get("type").and_then(Value::as_str) == Some("function_call");
+    rewrite_calls(items, is_call, calls, |entry, call, _| {
+        entry["call_id"] = json!(call.id);
+        entry["name"] = json!(call.name);
+        entry["arguments"] = json!(call.arguments);
+        if let Some(id) = &call.item_id {
+            entry["id"] = json!(id);
+        }
+        Ok(())
+    })?;
+    Ok(value.to_string())
 }
 
 #[cfg(test)]

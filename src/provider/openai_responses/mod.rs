@@ -68,7 +68,7 @@ mod synthesis;
 
 pub use codec::OpenAiResponses;
 pub use encode::{encode_assistant, encode_results};
-pub use fault::terminal_frames;
+pub use fault::{terminal_frames, with_calls};
 pub use rejection::render_rejection;
 pub use request::decode_request;
 pub use response::decode_response_json;

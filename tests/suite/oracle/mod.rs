@@ -11,12 +11,15 @@
 //! - [`messages`]: reads and edits shared by the wires with a `messages` array.
 //! - [`sessions`]: session rules on whole replayed conversations.
 //! - [`faults`]: the fault rules on scripted loops, on tokio's paused clock.
+//! - [`model_faults`]: the model-fault rules (a call the loop cannot run, a result no tool
+//!   produced) on scripted loops.
 //! - [`rules`]: every rule made to fire, and one report snapshot per rule.
 
 mod anthropic;
 mod faults;
 mod gemini;
 mod messages;
+mod model_faults;
 mod mutation;
 mod openai_chat;
 mod openai_responses;

@@ -9,6 +9,7 @@ use tooltape::report::{CassetteReport, Report, render_human};
 use tooltape::span::Span;
 
 use super::faults::{fault_example, fault_scenarios};
+use super::model_faults::{model_fault_example, model_fault_scenarios};
 use super::mutation::{FollowUp, Mutation, fixture_mutations, judge_findings, mutate};
 use super::sessions::{FAILING, PARALLEL2, SEQUENTIAL, rules_of, session_scenarios};
 use crate::support::{load, snapshot_settings};
@@ -16,7 +17,11 @@ use crate::support::{load, snapshot_settings};
 #[test]
 fn every_rule_is_made_to_fire_by_a_mutation_or_a_session_scenario() {
     let mut fired = fixture_mutations().1.clone();
-    for (_, findings, _) in session_scenarios().into_iter().chain(fault_scenarios()) {
+    for (_, findings, _) in session_scenarios()
+        .into_iter()
+        .chain(fault_scenarios())
+        .chain(model_fault_scenarios())
+    {
         fired.extend(rules_of(&findings));
     }
     let missing: Vec<&str> = RULES
@@ -88,6 +93,7 @@ fn session_example_with(
         barrier: false,
         unsupported,
         faults: tooltape::conformance::FaultLog::default(),
+        calls: tooltape::conformance::CallLog::default(),
     };
     let findings = tooltape::conformance::judge_session(&cx);
     (
@@ -169,6 +175,14 @@ fn rule_example(id: &str) -> (Arc<Cassette>, Vec<Finding>) {
         "TT022" => (
             load("anthropic/fantasy-sonnet-4-parallel2-followup-stream.json"),
             fault_example("runs the calls of a cut stream", id),
+        ),
+        "TT023" => (
+            load(PARALLEL2),
+            model_fault_example("crashes on malformed arguments", id),
+        ),
+        "TT024" => (
+            load(PARALLEL2),
+            model_fault_example("fills in a placeholder for a call it dropped", id),
         ),
         other => panic!("no example for rule {other}: add one to rule_example"),
     }

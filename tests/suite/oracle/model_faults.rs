@@ -1,0 +1,396 @@
+//! The model-fault rules (TT023, TT024) on scripted loops: a session served a turn with a call
+//! the loop cannot run (or none at all), the loop's tool requests at the endpoints, and a
+//! follow-up built by the codec from the turn as served, each call answered as the script says.
+//! What the correct loops do (an error result for the call they cannot run, every other call
+//! run and answered with its output, a failing tool answered with its error) fires nothing.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tooltape::Cassette;
+use tooltape::conformance::Finding;
+use tooltape::fault::{Fault, FaultKind, TurnFault};
+use tooltape::server::{Replay, RequestMeta};
+use tooltape::transcript::{ToolCall, ToolResult};
+
+use super::mutation::{RULES_NONE, set};
+use super::positive::paused_runtime;
+use super::sessions::rules_of;
+use crate::support::load;
+
+const CHAT: &str = "openai-chat/fantasy-gpt-4o-parallel2-followup.json";
+const CHAT_STREAM: &str = "openai-chat/fantasy-gpt-4o-parallel2-followup-stream.json";
+const RESPONSES: &str = "openai-responses/fantasy-gpt-4o-parallel2-followup.json";
+const ANTHROPIC: &str = "anthropic/fantasy-sonnet-4-parallel2-followup.json";
+const GEMINI: &str = "gemini/fantasy-2.5-flash-parallel2-followup.json";
+const FAILING: &str = "openai-chat/handmade-failing-tool.json";
+
+/// Which calls of the first turn a script runs at the tool endpoints.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Run {
+    /// Every call, its arguments sent as they are (a call that does not parse gets a 400).
+    All,
+    /// Every call but the ones a model fault made or changed.
+    Runnable,
+    /// The first call only.
+    First,
+    /// None: the loop runs its tools itself.
+    None,
+}
+
+/// How a script answers one call of the first turn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Say {
+    /// What the tool endpoint answered for it, else the recorded result.
+    Output,
+    /// An error of the loop's own, flagged where the provider has a flag.
+    OwnError,
+    /// A made-up success.
+    Placeholder,
+    /// No result at all.
+    Nothing,
+}
+
+/// A scripted loop: serve `rel` with `faults`, ask for turn 1, run `run` of its calls, and
+/// unless it `stops`, answer each call as `say` gives it (by position) and ask for turn 2.
+struct Script {
+    rel: &'static str,
+    faults: Vec<FaultKind>,
+    run: Run,
+    stops: bool,
+    say: fn(usize, &ToolCall, bool) -> Say,
+    barrier: bool,
+}
+
+fn answer_all(_: usize, _: &ToolCall, _: bool) -> Say {
+    Say::Output
+}
+
+fn own_error_for_faulted(_: usize, _: &ToolCall, faulted: bool) -> Say {
+    if faulted { Say::OwnError } else { Say::Output }
+}
+
+impl Script {
+    fn new(rel: &'static str, faults: &[FaultKind]) -> Self {
+        Self {
+            rel,
+            faults: faults.to_vec(),
+            run: Run::All,
+            stops: false,
+            say: answer_all,
+            barrier: false,
+        }
+    }
+
+    fn findings(&self) -> Vec<Finding> {
+        let recorded = load(self.rel);
+        let faults: Vec<TurnFault> = self
+            .faults
+            .iter()
+            .map(|&k| TurnFault {
+                turn: 0,
+                fault: Fault::new(k),
+            })
+            .collect();
+        paused_runtime().block_on(async {
+            let mut replay = Replay::new().with_faults(faults);
+            if self.barrier {
+                replay = replay.with_barrier(Some(Duration::from_millis(1000)));
+            }
+            let replay = Arc::new(replay);
+            replay.add_session("s", recorded.clone());
+            let served = replay.sessions()[0].1.clone();
+            let faulted = faulted_positions(&served, &recorded);
+            ask(&replay, &served, 0, &[]);
+            let calls = served.calls(0).to_vec();
+            let chosen: Vec<(usize, &ToolCall)> = calls
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| match self.run {
+                    Run::All => true,
+                    Run::Runnable => !faulted.contains(i),
+                    Run::First => *i == 0,
+                    Run::None => false,
+                })
+                .collect();
+            let replies = futures::future::join_all(chosen.iter().map(|(_, c)| {
+                replay.handle_tool(Some("s"), &c.name, Some(&c.id), c.arguments.as_bytes())
+            }))
+            .await;
+            let outputs: HashMap<usize, String> = chosen
+                .iter()
+                .zip(replies)
+                .map(|((i, _), r)| (*i, String::from_utf8_lossy(&r.body).into_owned()))
+                .collect();
+            if self.stops {
+                return replay.findings("s");
+            }
+            let results: Vec<Option<ToolResult>> = calls
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let content = match (self.say)(i, c, faulted.contains(&i)) {
+                        Say::Nothing => return None,
+                        Say::Output => outputs.get(&i).map_or_else(
+                            || {
+                                recorded
+                                    .recorded_result(0, &c.id)
+                                    .map_or(json!("done"), |r| r.content)
+                            },
+                            |o| json!(o),
+                        ),
+                        Say::OwnError => json!(format!("error: cannot run `{}`", c.name)),
+                        Say::Placeholder => json!("No result available."),
+                    };
+                    Some(ToolResult {
+                        call_id: c.id.clone(),
+                        content,
+                        is_error: (self.say)(i, c, faulted.contains(&i)) == Say::OwnError,
+                    })
+                })
+                .collect();
+            ask(&replay, &served, 1, &results);
+            replay.findings("s")
+        })
+    }
+}
+
+/// The positions of the calls of turn 1 a model fault added or changed.
+fn faulted_positions(served: &Cassette, recorded: &Cassette) -> BTreeSet<usize> {
+    let (now, was) = (served.calls(0), recorded.calls(0));
+    now.iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            was.get(*i)
+                .is_none_or(|w| w.id != c.id || w.name != c.name || !w.same_arguments(c))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Sends the request for response `k` (0 or 1) of the cassette as served: the recorded first
+/// request, or it continued with turn 1 echoed and `results` (by call position) answering it.
+fn ask(replay: &Replay, served: &Cassette, k: usize, results: &[Option<ToolResult>]) {
+    let codec = served.provider().codec();
+    let first = &served.file.interactions[0].request.body;
+    let body: Value = if k == 0 {
+        first.clone()
+    } else {
+        let mut history = codec.history(first);
+        history.push(codec.encode_assistant(served.turns[0].assistant.as_ref().unwrap()));
+        let (calls, answers): (Vec<ToolCall>, Vec<ToolResult>) = served
+            .calls(0)
+            .iter()
+            .zip(results)
+            .filter_map(|(c, r)| r.clone().map(|r| (c.clone(), r)))
+            .unzip();
+        history.extend(codec.encode_answers(&calls, &answers));
+        codec.with_history(first, history)
+    };
+    let route = served.file.interactions[k].request.route(served.provider());
+    let bytes = serde_json::to_vec(&body).unwrap();
+    replay.handle_model_routed(
+        Some("s"),
+        served.provider(),
+        &route,
+        RequestMeta::all(),
+        &bytes,
+    );
+}
+
+/// Scenarios: a name, the findings, and the rules that must fire.
+pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'static str>)> {
+    use FaultKind::*;
+    let script = Script::new;
+    vec![
+        (
+            "answers malformed arguments with the tool endpoint's 400",
+            script(CHAT, &[MalformedArguments]).findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "answers malformed arguments with an error of its own, streamed",
+            Script {
+                run: Run::Runnable,
+                say: own_error_for_faulted,
+                ..script(CHAT_STREAM, &[MalformedArguments])
+            }
+            .findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "answers malformed arguments over Responses",
+            script(RESPONSES, &[MalformedArguments]).findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "crashes on malformed arguments",
+            Script {
+                run: Run::None,
+                stops: true,
+                ..script(CHAT, &[MalformedArguments])
+            }
+            .findings(),
+            set(["TT013", "TT023"]),
+        ),
+        (
+            "leaves the call with malformed arguments unanswered",
+            Script {
+                run: Run::Runnable,
+                say: |_, _, faulted| if faulted { Say::Nothing } else { Say::Output },
+                ..script(CHAT, &[MalformedArguments])
+            }
+            .findings(),
+            set(["TT001", "TT023"]),
+        ),
+        (
+            "answers an undeclared tool with the tool endpoint's 404, behind the barrier",
+            Script {
+                barrier: true,
+                ..script(CHAT, &[UndeclaredTool])
+            }
+            .findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "answers an undeclared tool with its own flagged error, running the rest",
+            Script {
+                run: Run::Runnable,
+                say: own_error_for_faulted,
+                barrier: true,
+                ..script(ANTHROPIC, &[UndeclaredTool])
+            }
+            .findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "answers an undeclared Gemini call",
+            script(GEMINI, &[UndeclaredTool]).findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "crashes on an undeclared tool",
+            Script {
+                stops: true,
+                ..script(ANTHROPIC, &[UndeclaredTool])
+            }
+            .findings(),
+            set(["TT013", "TT023"]),
+        ),
+        (
+            "runs both calls with one id and answers each",
+            script(CHAT, &[DuplicateCallId]).findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "runs a repeated id once and answers it once",
+            Script {
+                run: Run::Runnable,
+                say: |_, _, faulted| if faulted { Say::Nothing } else { Say::Output },
+                ..script(CHAT, &[DuplicateCallId])
+            }
+            .findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "answers both calls with one id over Responses",
+            script(RESPONSES, &[DuplicateCallId]).findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "fills in a placeholder for a call it dropped",
+            Script {
+                run: Run::First,
+                say: |i, _, _| {
+                    if i == 0 {
+                        Say::Output
+                    } else {
+                        Say::Placeholder
+                    }
+                },
+                ..script(CHAT, &[])
+            }
+            .findings(),
+            set(["TT024"]),
+        ),
+        (
+            "fills in a placeholder for a dropped Anthropic call",
+            Script {
+                run: Run::First,
+                say: |i, _, _| {
+                    if i == 0 {
+                        Say::Output
+                    } else {
+                        Say::Placeholder
+                    }
+                },
+                ..script(ANTHROPIC, &[])
+            }
+            .findings(),
+            set(["TT024"]),
+        ),
+        (
+            "answers a call it did not run with a flagged error of its own",
+            Script {
+                run: Run::First,
+                say: |i, _, _| if i == 0 { Say::Output } else { Say::OwnError },
+                ..script(ANTHROPIC, &[])
+            }
+            .findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "runs its tools itself and answers every call",
+            Script {
+                run: Run::None,
+                say: |_, _, _| Say::Placeholder,
+                ..script(CHAT, &[])
+            }
+            .findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "answers a failing tool with its error text",
+            script(FAILING, &[]).findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "stops its batch at a failing tool and answers the rest itself",
+            Script {
+                run: Run::First,
+                say: |i, _, _| {
+                    if i == 0 {
+                        Say::Output
+                    } else {
+                        Say::Placeholder
+                    }
+                },
+                ..script(FAILING, &[])
+            }
+            .findings(),
+            set(RULES_NONE),
+        ),
+    ]
+}
+
+#[test]
+fn every_model_fault_scenario_fires_exactly_its_rules() {
+    let mut problems = Vec::new();
+    for (name, findings, want) in model_fault_scenarios() {
+        if rules_of(&findings) != want {
+            problems.push(format!("{name}: expected {want:?}, got {findings:#?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The findings of `rule` in the scenario named `name`, for the rule's report snapshot.
+pub fn model_fault_example(name: &str, rule: &str) -> Vec<Finding> {
+    let (_, findings, _) = model_fault_scenarios()
+        .into_iter()
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("no model fault scenario `{name}`"));
+    findings.into_iter().filter(|f| f.rule == rule).collect()
+}
