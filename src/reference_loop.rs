@@ -189,6 +189,17 @@ impl ReferenceLoop {
         }
     }
 
+    /// The same loop talking to `base_url` instead, through the same HTTP client: loops made
+    /// this way from one share its connection pool and its TLS setup (building a client loads
+    /// the system's root certificates, which costs more than replaying a short cassette).
+    #[must_use = "the builder returns the changed loop"]
+    pub fn at(&self, base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            ..self.clone()
+        }
+    }
+
     /// Continues each turn on the provider's side where the provider keeps conversations
     /// (OpenAI Responses: `previous_response_id` naming the last response, with only the new
     /// results as input) instead of resending the whole history; providers without such a

@@ -73,12 +73,13 @@ pub async fn run(
     let ids = replay.add_sessions(&cassettes);
     let server = ReplayServer::bind(SocketAddr::from(([127, 0, 0, 1], 0)), replay.clone()).await?;
     let server = &server;
+    let template = &ReferenceLoop::new(server.url())
+        .tool_timeout(options.tool_timeout)
+        .max_turns(options.max_turns)
+        .stateful(options.stateful);
     let runs: Vec<CassetteRun> = futures::stream::iter(ids.iter().zip(&cassettes))
         .map(|(id, cassette)| async move {
-            let agent = ReferenceLoop::new(server.session_url(id))
-                .tool_timeout(options.tool_timeout)
-                .max_turns(options.max_turns)
-                .stateful(options.stateful);
+            let agent = template.at(server.session_url(id));
             let tools = CassetteTools::new(cassette.clone());
             let outcome = agent.run(cassette, &tools).await;
             let turns = match &outcome {

@@ -54,6 +54,9 @@ impl ToolCall {
     /// side is not JSON. Re-serialising arguments (other spacing, other key order) is allowed.
     #[must_use]
     pub fn same_arguments(&self, other: &ToolCall) -> bool {
+        if self.arguments == other.arguments {
+            return true;
+        }
         match (self.arguments_value(), other.arguments_value()) {
             (Some(a), Some(b)) => a == b,
             _ => self.arguments == other.arguments,

@@ -2,8 +2,9 @@
 //!
 //! Routes: `POST /v1/chat/completions`, `POST /v1/messages`, `POST /tools/{name}`, the MCP
 //! server `/mcp` (see `mcp`), the same below a session prefix `/s/{session}`, and `GET /` (what
-//! this server replays). Streams are written frame by frame,
-//! yielding between frames so each recorded frame leaves in its own write.
+//! this server replays). Streams keep the recorded frame boundaries: each frame is its own HTTP
+//! chunk; frames that are ready together may leave in one write, and paced streams wait
+//! before each frame.
 //!
 //! Hostile clients are kept in bounds ([`Limits`](super::Limits)): bodies over the cap get 413, request heads
 //! must arrive within the header timeout and quiet connections are closed (see `conn`), the
@@ -570,9 +571,10 @@ fn stream(frames: Arc<[Bytes]>, cut: bool) -> Response<Body> {
     r
 }
 
-/// Yields the recorded frames one at a time, returning `Pending` once between frames so hyper
-/// flushes each frame as its own write; a cut stream then fails, which makes hyper close the
-/// connection without ending the body.
+/// Yields the recorded frames, each as its own HTTP chunk, all at once (hyper writes the
+/// chunks that are ready together in one go); a cut stream returns `Pending` once after its
+/// frames, so hyper flushes them, then fails, which makes hyper close the connection without
+/// ending the body.
 struct FrameStream {
     frames: Arc<[Bytes]>,
     next: usize,
@@ -584,23 +586,22 @@ impl futures::Stream for FrameStream {
     type Item = Result<Frame<Bytes>, std::io::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.next > 0 && !self.yielded && (self.next < self.frames.len() || self.cut) {
+        if let Some(frame) = self.frames.get(self.next).cloned() {
+            self.next += 1;
+            return Poll::Ready(Some(Ok(Frame::data(frame))));
+        }
+        if !self.cut {
+            return Poll::Ready(None);
+        }
+        if self.next > 0 && !self.yielded {
             self.yielded = true;
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        if self.next >= self.frames.len() {
-            if std::mem::take(&mut self.cut) {
-                return Poll::Ready(Some(Err(std::io::Error::other(
-                    "tooltape: the stream is cut here by a fault",
-                ))));
-            }
-            return Poll::Ready(None);
-        }
-        self.yielded = false;
-        let frame = self.frames[self.next].clone();
-        self.next += 1;
-        Poll::Ready(Some(Ok(Frame::data(frame))))
+        self.cut = false;
+        Poll::Ready(Some(Err(std::io::Error::other(
+            "tooltape: the stream is cut here by a fault",
+        ))))
     }
 }
 

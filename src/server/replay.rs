@@ -185,11 +185,23 @@ impl Replay {
                 },
             )
         });
-        let request: Result<DecodedRequest, Malformed> = parsed
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|value| provider.codec().decode_request(route, value));
-        let (id, served) = match self.find_session(session, Some(provider), request.as_ref().ok()) {
+        let decode = |value: Option<&Value>| -> Result<DecodedRequest, Malformed> {
+            match (value, &parsed) {
+                (Some(value), _) | (None, Ok(value)) => {
+                    provider.codec().decode_request(route, value)
+                }
+                (None, Err(e)) => Err(e.clone()),
+            }
+        };
+        let (early, found) = match self.session_by_url(session) {
+            Some(found) => (None, found),
+            None => {
+                let request = decode(None);
+                let found = self.find_session(session, Some(provider), request.as_ref().ok());
+                (Some(request), found)
+            }
+        };
+        let (id, served) = match found {
             Ok(found) => found,
             Err((status, message)) => {
                 return Reply::error(provider, &Rejection::Harness { message }, Some(status));
@@ -227,13 +239,15 @@ impl Replay {
             );
             return reply;
         }
-        let request = match parsed.as_ref().ok().and_then(|value| {
+        let resolved = parsed.as_ref().ok().and_then(|value| {
             provider
                 .codec()
                 .resolve_references(value, &|id| served.cassette.served_item(id))
-        }) {
-            Some(resolved) => provider.codec().decode_request(route, &resolved),
-            None => request,
+        });
+        let request = match (resolved, early) {
+            (Some(resolved), _) => decode(Some(&resolved)),
+            (None, Some(early)) => early,
+            (None, None) => decode(None),
         };
         let decoded = match provider.codec().missing_header(&meta) {
             Some(header) => Err(Malformed::new(

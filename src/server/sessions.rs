@@ -75,6 +75,35 @@ pub(super) fn session_ids(cassettes: &[Arc<Cassette>]) -> Vec<String> {
         .collect()
 }
 
+type Found = Result<(String, Arc<Served>), (u16, String)>;
+
+/// The session named by `session`, or the only one; `None` when neither decides.
+fn by_url(sessions: &BTreeMap<String, Arc<Served>>, session: Option<&str>) -> Option<Found> {
+    if let Some(id) = session {
+        return Some(
+            sessions
+                .get(id)
+                .map(|s| (id.to_owned(), s.clone()))
+                .ok_or_else(|| {
+                    (
+                        404,
+                        format!(
+                            "tooltape: no session `{id}`; this server has {}",
+                            list(sessions.keys())
+                        ),
+                    )
+                }),
+        );
+    }
+    if sessions.len() == 1 {
+        return sessions
+            .iter()
+            .next()
+            .map(|(k, v)| Ok((k.clone(), v.clone())));
+    }
+    None
+}
+
 /// Finding the session a request belongs to.
 impl Replay {
     pub(super) fn session_count(&self) -> usize {
@@ -101,37 +130,29 @@ impl Replay {
         }
     }
 
+    /// The session of a request when its URL says it without the body: the session prefix,
+    /// or the only session. `None`: the request's content must choose (see
+    /// [`Replay::find_session`]), so only then does it need decoding before its session is known.
+    pub(super) fn session_by_url(&self, session: Option<&str>) -> Option<Found> {
+        let sessions = self
+            .sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        by_url(&sessions, session)
+    }
+
     pub(super) fn find_session(
         &self,
         session: Option<&str>,
         provider: Option<Provider>,
         request: Option<&DecodedRequest>,
-    ) -> Result<(String, Arc<Served>), (u16, String)> {
+    ) -> Found {
         let sessions = self
             .sessions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(id) = session {
-            return sessions
-                .get(id)
-                .map(|s| (id.to_owned(), s.clone()))
-                .ok_or_else(|| {
-                    (
-                        404,
-                        format!(
-                            "tooltape: no session `{id}`; this server has {}",
-                            list(sessions.keys())
-                        ),
-                    )
-                });
-        }
-        if sessions.len() == 1 {
-            let (id, s) = sessions
-                .iter()
-                .next()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .ok_or((404, String::new()))?;
-            return Ok((id, s));
+        if let Some(found) = by_url(&sessions, session) {
+            return found;
         }
         // A stateful continuation carries no prompt: it names the response it continues, and
         // the cassette that served that response is its session.

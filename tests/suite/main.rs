@@ -2,6 +2,7 @@
 
 mod action;
 mod bad_input;
+mod bench;
 mod cli;
 mod discovery;
 mod e2e;

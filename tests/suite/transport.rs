@@ -193,6 +193,52 @@ async fn a_client_that_half_closes_its_socket_gets_its_answer() {
     assert!(text.contains("call_"), "the whole body arrives: {text}");
 }
 
+/// The chunks of a `transfer-encoding: chunked` HTTP/1.1 response, in order.
+fn chunks(response: &[u8]) -> Vec<Vec<u8>> {
+    let head_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head")
+        + 4;
+    let head = String::from_utf8_lossy(&response[..head_end]).to_ascii_lowercase();
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    let mut rest = &response[head_end..];
+    let mut out = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        let data = &rest[line_end + 2..line_end + 2 + size];
+        out.push(data.to_vec());
+        rest = &rest[line_end + 2 + size + 2..];
+    }
+}
+
+#[tokio::test]
+async fn each_recorded_frame_of_a_stream_is_its_own_http_chunk() {
+    let cassette = load("openai-chat/fantasy-gpt-4o-parallel2-followup-stream.json");
+    let s = server(cassette.clone(), Limits::default(), HostPolicy::default()).await;
+    let mut c = TcpStream::connect(s.addr()).await.unwrap();
+    c.write_all(&post(
+        "/v1/chat/completions",
+        "127.0.0.1",
+        &first_request(&cassette),
+    ))
+    .await
+    .unwrap();
+    c.shutdown().await.unwrap();
+    let answer = read_to_close(&mut c).await.unwrap();
+    let tooltape::cassette::ResponseBody::Sse { frames } = &cassette.turns[0].response.body else {
+        panic!("the cassette's first response is a stream");
+    };
+    let recorded: Vec<Vec<u8>> = frames.iter().map(|f| f.as_bytes().to_vec()).collect();
+    assert_eq!(recorded.len(), 14);
+    assert_eq!(chunks(&answer), recorded);
+}
+
 /// A follow-up of [`TWO`] with `n` duplicate results: judged in time linear in `n`, but a lot
 /// of it.
 fn heavy(cassette: &Cassette, n: usize) -> Vec<u8> {

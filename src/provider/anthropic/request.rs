@@ -127,13 +127,20 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
 
 pub(super) fn request_message(wire: &Value, path: &str) -> Result<(Role, Vec<Block>), Malformed> {
     let message = object(wire, path)?;
-    let role_path = format!("{path}.role");
-    let role = match string(required(message, path, "role")?, &role_path)? {
-        "user" => Role::User,
-        "assistant" => Role::Assistant,
-        _ => {
+    let role = required(message, path, "role")?;
+    let role = match role.as_str() {
+        Some("user") => Role::User,
+        Some("assistant") => Role::Assistant,
+        None => {
+            return Err(Malformed::wrong_type(
+                format!("{path}.role"),
+                "a valid string",
+                role,
+            ));
+        }
+        Some(_) => {
             return Err(Malformed::new(
-                role_path,
+                format!("{path}.role"),
                 MalformedKind::Invalid {
                     detail: "Input should be 'user' or 'assistant'".to_owned(),
                 },
@@ -155,7 +162,11 @@ pub(super) fn request_message(wire: &Value, path: &str) -> Result<(Role, Vec<Blo
 pub(super) fn request_block(block: &Value, path: &str) -> Result<Block, Malformed> {
     let fields = object(block, path)?;
     let text_of = |key: &str| -> Result<String, Malformed> {
-        Ok(string(required(fields, path, key)?, &format!("{path}.{key}"))?.to_owned())
+        let value = required(fields, path, key)?;
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| Malformed::wrong_type(format!("{path}.{key}"), "a valid string", value))
     };
     let kind = text_of("type")?;
     Ok(match kind.as_str() {

@@ -19,21 +19,23 @@ const MAX_CALL_ID_LEN: usize = 64;
 /// reference to an id no served turn has stays, and is judged as an item of its own.
 pub fn resolve_references(body: &Value, served: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
     let items = body.get("input")?.as_array()?;
-    let mut resolved = false;
+    let reference = |item: &Value| {
+        (item.get("type").and_then(Value::as_str) == Some("item_reference"))
+            .then(|| item.get("id").and_then(Value::as_str))
+            .flatten()
+            .and_then(served)
+    };
+    let first = items.iter().position(|item| reference(item).is_some())?;
     let items: Vec<Value> = items
         .iter()
-        .map(|item| {
-            let found = (item.get("type").and_then(Value::as_str) == Some("item_reference"))
-                .then(|| item.get("id").and_then(Value::as_str))
+        .enumerate()
+        .map(|(i, item)| {
+            (i >= first)
+                .then(|| reference(item))
                 .flatten()
-                .and_then(served);
-            resolved |= found.is_some();
-            found.unwrap_or_else(|| item.clone())
+                .unwrap_or_else(|| item.clone())
         })
         .collect();
-    if !resolved {
-        return None;
-    }
     let mut body = body.clone();
     body.as_object_mut()?
         .insert("input".into(), Value::Array(items));
