@@ -154,6 +154,35 @@ def openai_assistant_message(text: str | None, calls: list[tuple[str, str, str]]
     return message
 
 
+def openai_chat_loop(create) -> int:
+    """A correct Chat Completions loop (a turn's tools at once on threads, results in call
+    order) around `create(**kwargs)`, the one request call: the retry examples differ only
+    there. Returns the exit code."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tools_ = tools()
+    messages = first_messages()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for _ in range(MAX_TURNS):
+            response = create(model=OPENAI_MODEL, messages=messages, tools=tools_)
+            message = response.choices[0].message
+            calls = message.tool_calls or []
+            if not calls:
+                print(message.content or "")
+                return 0
+            messages.append(
+                openai_assistant_message(
+                    message.content, [(c.id, c.function.name, c.function.arguments) for c in calls]
+                )
+            )
+            outcomes = pool.map(
+                lambda c: call_tool(c.function.name, c.function.arguments, c.id), calls
+            )
+            for call, (_ok, text) in zip(calls, outcomes):
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
+    raise SystemExit(f"no final answer after {MAX_TURNS} turns")
+
+
 def anthropic_assistant_message(content) -> dict:
     """The assistant message that echoes an Anthropic response back: every content block
     (thinking, text, tool_use) unchanged and in order. Built field by field so the request

@@ -10,7 +10,6 @@ the last error.
 """
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import openai
 
@@ -29,27 +28,7 @@ def create(client, **kwargs):
 
 def main() -> int:
     client = openai.OpenAI(max_retries=0)
-    tools = tt.tools()
-    messages = tt.first_messages()
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        for _ in range(tt.MAX_TURNS):
-            response = create(client, model=tt.OPENAI_MODEL, messages=messages, tools=tools)
-            message = response.choices[0].message
-            calls = message.tool_calls or []
-            if not calls:
-                print(message.content or "")
-                return 0
-            messages.append(
-                tt.openai_assistant_message(
-                    message.content, [(c.id, c.function.name, c.function.arguments) for c in calls]
-                )
-            )
-            outcomes = pool.map(
-                lambda c: tt.call_tool(c.function.name, c.function.arguments, c.id), calls
-            )
-            for call, (_ok, text) in zip(calls, outcomes):
-                messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
-    raise SystemExit(f"no final answer after {tt.MAX_TURNS} turns")
+    return tt.openai_chat_loop(lambda **kwargs: create(client, **kwargs))
 
 
 if __name__ == "__main__":
