@@ -68,9 +68,9 @@ fn purelib(python: &Path) -> String {
 /// folder is the one `cargo test` used (`CARGO_BUILD_BUILD_DIR`), so the dependencies are not
 /// compiled again, and the final binary is linked into a target folder of its own, so the
 /// `tooltape` the other tests run is never replaced under them. Stored uncompressed:
-/// deflating a debug binary would be most of the cost. (`cargo build` still compiles, once,
-/// the crates whose features `cargo test` unifies with the dev-dependencies': tokio and what
-/// uses it; later runs find them built.)
+/// deflating a debug binary would be most of the cost. (Cargo.toml turns on, in the normal
+/// dependencies, the features the dev-dependencies turn on, so `cargo build` finds every
+/// crate built and only links the binary.)
 pub fn wheel() -> PathBuf {
     static WHEEL: OnceLock<PathBuf> = OnceLock::new();
     WHEEL
