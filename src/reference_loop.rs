@@ -225,7 +225,9 @@ impl ReferenceLoop {
     }
 
     /// Replays the cassette's conversation: its first request, then follow-ups built from
-    /// the served turns and the tools' results, until a response has no tool calls.
+    /// the served turns and the tools' results, until a response has no tool calls. A call it
+    /// cannot run (a tool the request did not declare, arguments that are not a JSON object)
+    /// is answered with an error result that says why, and its tool is not called.
     ///
     /// # Errors
     /// A request fails or is rejected, a response does not decode, or the max-turns guard hits.
@@ -243,6 +245,11 @@ impl ReferenceLoop {
             .iter()
             .filter(|(_, s)| s.sequential)
             .map(|(n, _)| n.clone())
+            .collect();
+        let declared: Vec<String> = codec
+            .declared_tools(template)
+            .into_iter()
+            .map(|t| t.name)
             .collect();
         let clock = Instant::now();
         let mut turns = Vec::new();
@@ -263,7 +270,9 @@ impl ReferenceLoop {
                     requests: turn + 1,
                 });
             }
-            let (results, spans) = self.execute(turn, &calls, tools, &sequential, clock).await;
+            let (results, spans) = self
+                .execute(turn, &calls, tools, &sequential, &declared, clock)
+                .await;
             messages.push(codec.encode_assistant(&answer));
             let encoded = codec.encode_answers(&calls, &results);
             messages.extend(encoded.iter().cloned());
@@ -363,14 +372,19 @@ impl ReferenceLoop {
         calls: &[ToolCall],
         tools: &dyn Tools,
         sequential: &HashSet<String>,
+        declared: &[String],
         clock: Instant,
     ) -> (Vec<ToolResult>, Vec<Span>) {
         let run_one = |call: ToolCall| {
-            let future = tools.call(turn, call.clone());
+            let refused = unrunnable(&call, declared);
+            let future = refused.is_none().then(|| tools.call(turn, call.clone()));
             let timeout = self.tool_timeout;
             async move {
                 let start = clock.elapsed();
-                let outcome = tokio::time::timeout(timeout, future).await;
+                let outcome = match future {
+                    Some(future) => tokio::time::timeout(timeout, future).await,
+                    None => Ok(Err(refused.unwrap_or_default())),
+                };
                 let end = clock.elapsed();
                 let (content, is_error) = match outcome {
                     Ok(Ok(content)) => (content, false),
@@ -421,5 +435,33 @@ impl ReferenceLoop {
             slots[*i] = Some(done);
         }
         slots.into_iter().flatten().unzip()
+    }
+}
+
+/// Why a call cannot be run, as the error result the loop answers it with (and the tool is
+/// never called): it names a tool the request did not declare, or its arguments are not a JSON
+/// object. Models send both; a loop that runs such a call, or stops, is wrong (TT023), and one
+/// that answers with a made-up result hides it (TT024). Empty arguments are no arguments.
+fn unrunnable(call: &ToolCall, declared: &[String]) -> Option<String> {
+    if !declared.is_empty() && !declared.contains(&call.name) {
+        return Some(format!(
+            "tool `{}` does not exist; the tools are: {}",
+            call.name,
+            declared.join(", ")
+        ));
+    }
+    if call.arguments.trim().is_empty() {
+        return None;
+    }
+    match serde_json::from_str::<Value>(&call.arguments) {
+        Ok(Value::Object(_)) => None,
+        Ok(_) => Some(format!(
+            "the arguments of `{}` are not a JSON object: {}",
+            call.name, call.arguments
+        )),
+        Err(e) => Some(format!(
+            "the arguments of `{}` are not valid JSON ({e}): {}",
+            call.name, call.arguments
+        )),
     }
 }

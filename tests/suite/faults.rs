@@ -459,6 +459,69 @@ async fn faults_listed_in_a_cassette_turn_are_served_and_the_reference_loop_gets
     );
 }
 
+#[tokio::test]
+async fn the_reference_loop_answers_a_call_it_cannot_run_with_an_error_result_and_no_tool_run() {
+    let cases = [
+        (OPENAI_JSON, "malformed-arguments", "are not valid JSON"),
+        (RESPONSES_JSON, "malformed-arguments", "are not valid JSON"),
+        (
+            OPENAI_JSON,
+            "undeclared-tool",
+            "does not exist; the tools are:",
+        ),
+        (
+            ANTHROPIC_JSON,
+            "undeclared-tool",
+            "does not exist; the tools are:",
+        ),
+        (
+            GEMINI_JSON,
+            "undeclared-tool",
+            "does not exist; the tools are:",
+        ),
+    ];
+    for (rel, kind, why) in cases {
+        let mut file: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("fixtures").join(rel)).unwrap(),
+        )
+        .unwrap();
+        file["interactions"][0]["faults"] = serde_json::json!([{ "kind": kind }]);
+        let cassette = Cassette::from_json(&file.to_string(), std::path::Path::new("model.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let server = ReplayServer::start(cassette.clone()).await;
+        let ran = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let simulated = CassetteTools::new(Arc::new(cassette.clone()));
+        let tools = {
+            let ran = ran.clone();
+            move |turn: usize, call: tooltape::transcript::ToolCall| {
+                ran.lock().unwrap().push(call.id.clone());
+                tooltape::reference_loop::Tools::call(&simulated, turn, call)
+            }
+        };
+        let outcome = ReferenceLoop::new(server.url())
+            .run(&cassette, &tools)
+            .await
+            .unwrap_or_else(|e| panic!("{rel} {kind}: {e}"));
+        let first = &outcome.turns[0];
+        let refused: Vec<_> = first.results.iter().filter(|r| r.is_error).collect();
+        assert_eq!(refused.len(), 1, "{rel} {kind}: {:?}", first.results);
+        let text = refused[0].content.as_str().unwrap_or_default();
+        assert!(text.contains(why), "{rel} {kind}: {text}");
+        let ran = ran.lock().unwrap().clone();
+        assert!(
+            !ran.contains(&refused[0].call_id),
+            "{rel} {kind}: the tool of the refused call ran"
+        );
+        assert_eq!(
+            ran.len(),
+            outcome.turns.iter().map(|t| t.calls.len()).sum::<usize>() - 1,
+            "{rel} {kind}: every other call ran"
+        );
+        let report = server.verify().await;
+        assert!(report.is_conformant(), "{rel} {kind}: {report}");
+    }
+}
+
 #[test]
 fn a_fault_setting_of_another_kind_in_a_cassette_is_a_lint_problem() {
     let mut file: Value = serde_json::from_str(
