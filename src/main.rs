@@ -2,8 +2,9 @@
 
 mod cli;
 
-/// The replay server allocates and frees a little per request (the decoded body, the verdict,
-/// the journal entry); mimalloc keeps that off a global lock and out of the profile
+/// The replay server makes many small allocations per request (the decoded body, the
+/// transcript, the verdict, the journal entry), often freed on another worker thread; with
+/// mimalloc the allocator's share of the follow-up profile is half glibc's
 /// (`docs/perf-notes.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

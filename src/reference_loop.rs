@@ -376,15 +376,14 @@ impl ReferenceLoop {
         clock: Instant,
     ) -> (Vec<ToolResult>, Vec<Span>) {
         let run_one = |call: ToolCall| {
-            let refused = unrunnable(&call, declared);
-            let future = refused.is_none().then(|| tools.call(turn, call.clone()));
+            let future: BoxFuture<'static, ToolOutcome> = match unrunnable(&call, declared) {
+                Some(why) => Box::pin(async move { Err(why) }),
+                None => tools.call(turn, call.clone()),
+            };
             let timeout = self.tool_timeout;
             async move {
                 let start = clock.elapsed();
-                let outcome = match future {
-                    Some(future) => tokio::time::timeout(timeout, future).await,
-                    None => Ok(Err(refused.unwrap_or_default())),
-                };
+                let outcome = tokio::time::timeout(timeout, future).await;
                 let end = clock.elapsed();
                 let (content, is_error) = match outcome {
                     Ok(Ok(content)) => (content, false),
