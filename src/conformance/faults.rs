@@ -356,6 +356,30 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_within_a_millisecond_of_retry_after_is_on_time() {
+        let mut on_time = FaultLog::default();
+        on_time.request(0, failure(FaultKind::RateLimit, Some(200)), 0.0);
+        on_time.request(0, None, 199.0);
+        assert_eq!(on_time.turns[&0].early, None, "1 ms of clock slack");
+        let mut early = FaultLog::default();
+        early.request(0, failure(FaultKind::RateLimit, Some(200)), 0.0);
+        early.request(0, None, 198.5);
+        assert_eq!(early.turns[&0].early, Some((198.5, 200)));
+    }
+
+    #[test]
+    fn repeated_and_truncated_calls_are_kept_up_to_the_bound() {
+        let mut log = FaultLog::default();
+        log.request(0, failure(FaultKind::CutStream, None), 0.0);
+        for i in 0..KEPT + 3 {
+            log.tool_call(0, &format!("call_{i}"), "t", true);
+        }
+        assert_eq!(log.repeats.len(), KEPT);
+        assert_eq!(log.turns[&0].ran_truncated.len(), KEPT);
+        assert_eq!(log.repeats[KEPT - 1].1, format!("call_{}", KEPT - 1));
+    }
+
+    #[test]
     fn a_slow_first_byte_is_no_failure() {
         let mut log = FaultLog::default();
         log.request(0, failure(FaultKind::SlowFirstByte, None), 0.0);

@@ -164,6 +164,27 @@ mod tests {
     }
 
     #[test]
+    fn counts_not_kept_add_up() {
+        let mut count = NotKept {
+            errors: 1,
+            warnings: 2,
+        };
+        count.merge(NotKept {
+            errors: 3,
+            warnings: 4,
+        });
+        assert_eq!(
+            count,
+            NotKept {
+                errors: 4,
+                warnings: 6
+            }
+        );
+        assert!(!count.is_empty());
+        assert!(NotKept::default().is_empty());
+    }
+
+    #[test]
     fn a_long_message_is_clipped_at_a_character_boundary() {
         let f = finding(Severity::Error, "é".repeat(MAX_MESSAGE)).clipped();
         assert!(f.message.len() < MAX_MESSAGE + 64, "{}", f.message.len());
