@@ -286,3 +286,64 @@ pub fn unanswered(issues: &[Issue]) -> HashMap<usize, Rejection> {
     }
     by_turn
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::{Message, ToolCall, ToolResult};
+
+    fn call(id: &str) -> Block {
+        Block::ToolCall(ToolCall {
+            id: id.to_owned(),
+            name: "t".to_owned(),
+            arguments: "{}".to_owned(),
+            item_id: None,
+        })
+    }
+
+    fn result(id: &str) -> Message {
+        Message::new(
+            Role::Tool,
+            vec![Block::ToolResult(ToolResult {
+                call_id: id.to_owned(),
+                content: serde_json::Value::String("ok".to_owned()),
+                is_error: false,
+            })],
+        )
+    }
+
+    /// A turn that carries one id twice (as OpenAI-compatible servers send) is answered by
+    /// one result per call; only a result beyond that is a duplicate.
+    #[test]
+    fn an_id_carried_twice_takes_two_results_and_a_third_is_a_duplicate() {
+        let mut messages = vec![
+            Message::new(
+                Role::User,
+                vec![Block::Text {
+                    text: "go".to_owned(),
+                }],
+            ),
+            Message::new(Role::Assistant, vec![call("c1"), call("c1")]),
+            result("c1"),
+            result("c1"),
+        ];
+        let two = Conversation {
+            messages: messages.clone(),
+        };
+        assert_eq!(analyse(ResultPlacement::OwnMessages, &two), Vec::new());
+        messages.push(result("c1"));
+        let three = Conversation { messages };
+        let issues = analyse(ResultPlacement::OwnMessages, &three);
+        assert!(
+            matches!(
+                issues.as_slice(),
+                [Issue::Duplicate {
+                    first_message: 2,
+                    second_message: 4,
+                    ..
+                }]
+            ),
+            "{issues:?}"
+        );
+    }
+}

@@ -113,6 +113,7 @@ fn a_user_text_after_the_results_is_a_warning_and_the_next_turn_is_served() {
         assert_eq!(status, 200, "{rel}: {reply}");
         assert_eq!(rules(&findings), vec!["TT012"], "{rel}: {findings:#?}");
         assert_eq!(findings[0].severity, Severity::Warning, "{rel}");
+        assert_eq!(findings[0].turn, Some(2), "{rel}: the request for turn 2");
     }
 }
 
@@ -131,6 +132,7 @@ fn another_opening_is_a_warning_and_the_turn_is_served() {
     assert_eq!(status, 200);
     assert_eq!(rules(&findings), vec!["TT012"]);
     assert_eq!(findings[0].severity, Severity::Warning);
+    assert_eq!(findings[0].turn, Some(1), "the request for turn 1");
 }
 
 #[test]
