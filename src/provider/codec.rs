@@ -50,6 +50,16 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// The request is malformed the way the provider would reject it (TT011).
     fn decode_request(&self, route: &Route, body: &Value) -> Result<DecodedRequest, Malformed>;
 
+    /// Decodes a well-formed request straight from its bytes, without parsing the whole body
+    /// into a `Value` first: the replay server's fast path. `None` when this codec has no
+    /// fast path (the default) or is not sure of the body; the caller then parses it and
+    /// takes [`Codec::decode_request`]. `Some(d)` only where that gives `Ok(d)` for the same
+    /// body and route, and [`Codec::resolve_references`] has nothing to resolve in it.
+    fn decode_request_fast(&self, route: &Route, body: &[u8]) -> Option<DecodedRequest> {
+        let _ = (route, body);
+        None
+    }
+
     /// Decodes a recorded or served JSON response body.
     ///
     /// # Errors

@@ -177,20 +177,25 @@ impl Replay {
         meta: RequestMeta,
         body: &[u8],
     ) -> Reply {
-        let parsed: Result<Value, Malformed> = serde_json::from_slice(body).map_err(|e| {
-            Malformed::new(
-                "",
-                MalformedKind::NotJson {
-                    detail: e.to_string(),
-                },
-            )
-        });
-        let decode = |value: Option<&Value>| -> Result<DecodedRequest, Malformed> {
-            match (value, &parsed) {
-                (Some(value), _) | (None, Ok(value)) => {
-                    provider.codec().decode_request(route, value)
-                }
-                (None, Err(e)) => Err(e.clone()),
+        let codec = provider.codec();
+        // The fast path decodes a well-formed body without a `Value`; the body is parsed
+        // only when it has not decoded it (or to resolve references, or to re-encode a turn).
+        let mut fast = codec.decode_request_fast(route, body);
+        #[cfg(debug_assertions)]
+        same_as_checked(codec, route, body, fast.as_ref());
+        let on_fast_path = fast.is_some();
+        let parsed = std::cell::OnceCell::new();
+        let parsed = || parsed.get_or_init(|| parse_body(body));
+        let mut decode = |value: Option<&Value>| -> Result<DecodedRequest, Malformed> {
+            if let Some(value) = value {
+                return codec.decode_request(route, value);
+            }
+            if let Some(decoded) = fast.take() {
+                return Ok(decoded);
+            }
+            match parsed() {
+                Ok(value) => codec.decode_request(route, value),
+                Err(e) => Err(e.clone()),
             }
         };
         let (early, found) = match self.session_by_url(session) {
@@ -239,17 +244,19 @@ impl Replay {
             );
             return reply;
         }
-        let resolved = parsed.as_ref().ok().and_then(|value| {
-            provider
-                .codec()
-                .resolve_references(value, &|id| served.cassette.served_item(id))
-        });
+        let resolved = if on_fast_path {
+            None
+        } else {
+            parsed().as_ref().ok().and_then(|value| {
+                codec.resolve_references(value, &|id| served.cassette.served_item(id))
+            })
+        };
         let request = match (resolved, early) {
             (Some(resolved), _) => decode(Some(&resolved)),
             (None, Some(early)) => early,
             (None, None) => decode(None),
         };
-        let decoded = match provider.codec().missing_header(&meta) {
+        let decoded = match codec.missing_header(&meta) {
             Some(header) => Err(Malformed::new(
                 "",
                 MalformedKind::MissingHeader {
@@ -274,7 +281,7 @@ impl Replay {
                     self.desk.served(&id, t);
                 }
                 let asks_stream = decoded.as_ref().is_ok_and(|r| r.stream);
-                let real = match served.reencoded_for(t, asks_stream, parsed.as_ref().ok()) {
+                let real = match served.reencoded_for(t, asks_stream, || parsed().as_ref().ok()) {
                     Some(reply) => {
                         reencoded = true;
                         reply
@@ -708,6 +715,39 @@ impl Replay {
 }
 
 /// The tools the request for response `turn` declared, for a message.
+/// The body parsed as JSON, or the error a loop gets for a body that is not JSON.
+fn parse_body(body: &[u8]) -> Result<Value, Malformed> {
+    serde_json::from_slice(body).map_err(|e| {
+        Malformed::new(
+            "",
+            MalformedKind::NotJson {
+                detail: e.to_string(),
+            },
+        )
+    })
+}
+
+/// Debug builds (every test run) check the fast path against the checked one on every
+/// request they serve: where the fast path decodes a body, the checked path must give the
+/// same request.
+#[cfg(debug_assertions)]
+fn same_as_checked(
+    codec: &dyn crate::provider::Codec,
+    route: &Route,
+    body: &[u8],
+    fast: Option<&DecodedRequest>,
+) {
+    if let Some(fast) = fast {
+        let checked = parse_body(body).and_then(|value| codec.decode_request(route, &value));
+        assert_eq!(
+            checked.as_ref(),
+            Ok(fast),
+            "the fast path decoded a request the checked path decodes otherwise: {}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
 fn declared(cassette: &Cassette, turn: usize) -> String {
     let names = &cassette.turns[turn].request.tool_names;
     if names.is_empty() {

@@ -70,21 +70,22 @@ impl Served {
     /// fit what the loop asked for (`asks_stream`; `request` is what it sent, for stream
     /// options): recorded in the other mode, or streamed in a shape the request did not turn
     /// on. `None`: the recorded reply goes out verbatim.
-    pub(super) fn reencoded_for(
+    /// `request` is called only when the turn is encoded.
+    pub(super) fn reencoded_for<'v>(
         &self,
         t: usize,
         asks_stream: bool,
-        request: Option<&Value>,
+        request: impl FnOnce() -> Option<&'v Value>,
     ) -> Option<Reply> {
         let codec = self.cassette.provider().codec();
-        let request = request.unwrap_or(&Value::Null);
+        let request = || request().unwrap_or(&Value::Null);
         let response = &self.cassette.turns[t].response;
         let sse = |frames: Vec<String>| Reply::Sse {
             frames: frames.into_iter().map(Bytes::from).collect(),
         };
         let encoded = match (&response.body, asks_stream) {
             (ResponseBody::Json { text }, true) if response.status == 200 => {
-                codec.json_to_sse(text, request).map(sse)
+                codec.json_to_sse(text, request()).map(sse)
             }
             (ResponseBody::Json { .. }, _) => return None,
             (ResponseBody::Sse { frames }, false) => {
@@ -93,7 +94,7 @@ impl Served {
                     body: Bytes::from(text),
                 })
             }
-            (ResponseBody::Sse { frames }, true) => codec.restream(frames, request)?.map(sse),
+            (ResponseBody::Sse { frames }, true) => codec.restream(frames, request())?.map(sse),
         };
         Some(encoded.unwrap_or_else(|e| {
             Reply::error(

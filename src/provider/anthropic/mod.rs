@@ -64,6 +64,7 @@ mod stream;
 mod synthesis;
 #[cfg(test)]
 mod test_support;
+mod typed;
 mod wire;
 
 pub use codec::Anthropic;

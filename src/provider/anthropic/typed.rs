@@ -1,0 +1,550 @@
+//! The fast way to decode a request: typed deserialisation straight from the body's bytes,
+//! without building a `serde_json::Value` of the whole body (the tool schemas, most of a
+//! request's bytes, are skipped unread).
+//!
+//! It decodes only what it is sure of. Anything unusual (a field of another type than the
+//! API's, a `null` where a value is required, a duplicate top-level key, a string the API
+//! would refuse) makes it give up with `None`, and the caller takes the checked path,
+//! [`super::decode_request`], which gives the same result or the error with its path. So the
+//! two may differ only in speed: `Some(d)` here means `decode_request` gives `Ok(d)`. Tests
+//! prove it field by field, and debug builds compare the two on every request they serve.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::wire::{REDACTED_THINKING, THINKING};
+use crate::provider::DecodedRequest;
+use crate::transcript::{Block, Conversation, Message, Role, Thinking, ToolCall, ToolResult};
+
+/// The request body's fields the decoding reads; others are skipped.
+#[derive(Deserialize)]
+struct Body<'a> {
+    model: String,
+    max_tokens: i64,
+    messages: Vec<WireMessage>,
+    #[serde(default, borrow)]
+    system: Option<&'a RawValue>,
+    #[serde(default)]
+    stream: Option<bool>,
+    #[serde(default)]
+    tools: Option<Vec<ToolName>>,
+    #[serde(default)]
+    thread: Option<Value>,
+    #[serde(default)]
+    tool_choice: Option<Value>,
+    #[serde(default)]
+    thinking: Option<Value>,
+}
+
+/// A declared tool: only its name is read. An object only (a derived struct would also take
+/// a list).
+struct ToolName {
+    name: String,
+}
+
+impl<'de> Deserialize<'de> for ToolName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ToolVisitor;
+        impl<'de> Visitor<'de> for ToolVisitor {
+            type Value = ToolName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a tool")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ToolName, A::Error> {
+                let mut name = None;
+                while let Some(key) = map.next_key::<KeyName<'de>>()? {
+                    if key.0 == "name" {
+                        name = Some(map.next_value::<String>()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                name.map(|name| ToolName { name }).ok_or_else(unsure)
+            }
+        }
+        deserializer.deserialize_map(ToolVisitor)
+    }
+}
+
+/// One wire message, its content already in blocks.
+struct WireMessage {
+    role: Role,
+    blocks: Vec<Block>,
+}
+
+/// The decoded request, or `None` where the checked path must decide.
+pub(super) fn decode(body: &[u8]) -> Option<DecodedRequest> {
+    // A derived struct would also take a list; the API takes an object only.
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return None;
+    }
+    let body: Body<'_> = serde_json::from_slice(body).ok()?;
+    if body.max_tokens < 1 {
+        return None;
+    }
+    if let Some(system) = body.system
+        && !(system.get().starts_with('"') || system.get().starts_with('['))
+    {
+        return None;
+    }
+    let tool_names: Vec<String> = body
+        .tools
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let mut messages: Vec<Message> = Vec::with_capacity(body.messages.len());
+    for wire in body.messages {
+        match messages.last_mut() {
+            Some(last) if last.role == wire.role => last.merge(wire.blocks),
+            _ => messages.push(Message::new(wire.role, wire.blocks)),
+        }
+    }
+    let continues = match body.thread {
+        None => None,
+        Some(Value::Object(thread)) => match thread.get("type")?.as_str()? {
+            "continue" => Some(thread.get("previous_message_id")?.as_str()?.to_owned()),
+            _ => None,
+        },
+        Some(_) => return None,
+    };
+    let has_tool_blocks = messages.iter().any(|m| {
+        m.blocks
+            .iter()
+            .any(|b| matches!(b, Block::ToolCall(_) | Block::ToolResult(_)))
+    });
+    if has_tool_blocks && tool_names.is_empty() && continues.is_none() {
+        return None;
+    }
+    let parallel_tool_calls = body
+        .tool_choice
+        .as_ref()
+        .and_then(|c| c.get("disable_parallel_tool_use"))
+        .and_then(Value::as_bool)
+        != Some(true);
+    let thinking_required = body
+        .thinking
+        .as_ref()
+        .and_then(|t| t.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind != "disabled");
+    Some(DecodedRequest {
+        conversation: Conversation { messages },
+        stream: body.stream.unwrap_or(false),
+        model: body.model,
+        tool_names,
+        continues,
+        parallel_tool_calls,
+        thinking_required,
+    })
+}
+
+/// Gives up: the checked path decides.
+fn unsure<E: de::Error>() -> E {
+    E::custom("not decoded on the fast path")
+}
+
+impl<'de> Deserialize<'de> for WireMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MessageVisitor)
+    }
+}
+
+struct MessageVisitor;
+
+impl<'de> Visitor<'de> for MessageVisitor {
+    type Value = WireMessage;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a message")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireMessage, A::Error> {
+        let mut role = None;
+        let mut blocks = None;
+        while let Some(key) = map.next_key::<KeyName<'de>>()? {
+            match key.0.as_ref() {
+                "role" => {
+                    role = Some(match map.next_value::<KeyName<'de>>()?.0.as_ref() {
+                        "user" => Role::User,
+                        "assistant" => Role::Assistant,
+                        _ => return Err(unsure()),
+                    });
+                }
+                "content" => blocks = Some(map.next_value::<Content>()?.0),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        match (role, blocks) {
+            (Some(role), Some(blocks)) => Ok(WireMessage { role, blocks }),
+            _ => Err(unsure()),
+        }
+    }
+}
+
+/// A key or a short string, borrowed where it has no escapes.
+struct KeyName<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for KeyName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = KeyName<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(KeyName(v.into()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(KeyName(v.to_owned().into()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(KeyName(v.into()))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A message's `content`: a string (one text block) or a list of blocks.
+struct Content(Vec<Block>);
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ContentVisitor;
+        impl<'de> Visitor<'de> for ContentVisitor {
+            type Value = Content;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of blocks")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Content, E> {
+                Ok(Content(vec![Block::Text { text: v.to_owned() }]))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Content, E> {
+                Ok(Content(vec![Block::Text { text: v }]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
+                let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+                while let Some(block) = seq.next_element::<WireBlock>()? {
+                    blocks.push(block.0);
+                }
+                Ok(Content(blocks))
+            }
+        }
+        deserializer.deserialize_any(ContentVisitor)
+    }
+}
+
+/// One content block, decoded as `request_block` decodes it.
+struct WireBlock(Block);
+
+/// The fields of a block that some block type reads, as they came.
+#[derive(Default)]
+struct BlockFields {
+    kind: Option<String>,
+    text: Option<String>,
+    thinking: Option<String>,
+    signature: Option<String>,
+    data: Option<String>,
+    id: Option<String>,
+    name: Option<String>,
+    input: Option<Value>,
+    tool_use_id: Option<String>,
+    content: Option<Value>,
+    is_error: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for WireBlock {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BlockVisitor)
+    }
+}
+
+struct BlockVisitor;
+
+impl<'de> Visitor<'de> for BlockVisitor {
+    type Value = WireBlock;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a content block")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireBlock, A::Error> {
+        // A repeated key keeps its last value, as in a parsed `Value`. A string field of
+        // another type gives up (even where this block's type does not read it).
+        let mut f = BlockFields::default();
+        while let Some(key) = map.next_key::<KeyName<'de>>()? {
+            let slot = match key.0.as_ref() {
+                "type" => &mut f.kind,
+                "text" => &mut f.text,
+                "thinking" => &mut f.thinking,
+                "signature" => &mut f.signature,
+                "data" => &mut f.data,
+                "id" => &mut f.id,
+                "name" => &mut f.name,
+                "tool_use_id" => &mut f.tool_use_id,
+                "input" => {
+                    f.input = Some(map.next_value()?);
+                    continue;
+                }
+                "content" => {
+                    f.content = Some(map.next_value()?);
+                    continue;
+                }
+                "is_error" => {
+                    f.is_error = map.next_value::<Option<bool>>()?;
+                    continue;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value::<String>()?);
+        }
+        block(f).map(WireBlock).ok_or_else(unsure)
+    }
+}
+
+fn block(f: BlockFields) -> Option<Block> {
+    let kind = f.kind?;
+    Some(match kind.as_str() {
+        "text" => Block::Text { text: f.text? },
+        THINKING => Block::Thinking(Thinking {
+            text: f.thinking?,
+            signature: Some(f.signature?),
+            id: None,
+            kind,
+        }),
+        REDACTED_THINKING => Block::Thinking(Thinking {
+            text: f.data?,
+            signature: None,
+            id: None,
+            kind,
+        }),
+        "tool_use" => {
+            let input = f.input.filter(Value::is_object)?;
+            Block::ToolCall(ToolCall {
+                id: f.id?,
+                name: f.name?,
+                arguments: input.to_string(),
+                item_id: None,
+            })
+        }
+        "tool_result" => Block::ToolResult(ToolResult {
+            call_id: f.tool_use_id?,
+            content: match f.content {
+                None | Some(Value::Null) => Value::Null,
+                Some(c @ (Value::String(_) | Value::Array(_))) => c,
+                Some(_) => return None,
+            },
+            is_error: f.is_error.unwrap_or(false),
+        }),
+        _ => Block::Other { kind },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::decode;
+    use crate::provider::anthropic::decode_request;
+
+    /// The fast path's promise: where it decodes, the checked path gives the same.
+    fn agrees(body: &[u8]) -> bool {
+        let fast = decode(body);
+        if let Some(fast) = &fast {
+            let value: Value = serde_json::from_slice(body).expect("decoded, so it is JSON");
+            assert_eq!(
+                decode_request(&value).as_ref(),
+                Ok(fast),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        fast.is_some()
+    }
+
+    /// Every block type the decoding reads, both content forms, and every top-level field.
+    fn sample() -> Value {
+        json!({
+            "model": "claude-sonnet-4-5", "max_tokens": 1024, "stream": false,
+            "system": [{"type": "text", "text": "Be brief."}],
+            "tools": [{"name": "add", "description": "Add", "input_schema": {"type": "object",
+                "properties": {"a": {"type": "number"}}}}, {"name": "mul", "input_schema": {}}],
+            "tool_choice": {"type": "auto", "disable_parallel_tool_use": false},
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "messages": [
+                {"role": "user", "content": "Add 2 and 3, and multiply them."},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "Two calls.", "signature": "sig"},
+                    {"type": "redacted_thinking", "data": "opaque"},
+                    {"type": "text", "text": "Both at once."},
+                    {"type": "tool_use", "id": "toolu_1", "name": "add", "input": {"b": 3, "a": 2}},
+                    {"type": "tool_use", "id": "toolu_2", "name": "mul", "input": {"a": 2.5e0, "b": "\u{e9}"}}]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_1", "content": "5"},
+                    {"type": "tool_result", "tool_use_id": "toolu_2", "is_error": true,
+                        "content": [{"type": "text", "text": "boom"}]}]},
+                {"role": "user", "content": [
+                    {"type": "image", "source": {"type": "base64", "data": ""}},
+                    {"type": "text", "text": "Go on.", "cache_control": {"type": "ephemeral"}}]}
+            ]
+        })
+    }
+
+    /// Every place in `v`, as a path of keys and indices.
+    fn paths(v: &Value, at: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+        out.push(at.clone());
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    at.push(json!(k));
+                    paths(child, at, out);
+                    at.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    at.push(json!(i));
+                    paths(child, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn at_mut<'v>(v: &'v mut Value, path: &[Value]) -> &'v mut Value {
+        path.iter().fold(v, |v, step| match step {
+            Value::String(k) => &mut v[k.as_str()],
+            Value::Number(i) => &mut v[i.as_u64().unwrap() as usize],
+            _ => unreachable!(),
+        })
+    }
+
+    #[test]
+    fn the_sample_and_every_recorded_request_decode_on_the_fast_path_as_on_the_checked_one() {
+        let mut bodies = vec![sample()];
+        for folder in ["anthropic", "nonconformant"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(folder);
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                let Ok(cassette) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                if cassette["provider"] != "anthropic" {
+                    continue;
+                }
+                for interaction in cassette["interactions"].as_array().unwrap() {
+                    bodies.push(interaction["request"]["body"].clone());
+                }
+            }
+        }
+        assert!(bodies.len() > 20, "{} bodies", bodies.len());
+        let mut fast = 0;
+        for body in &bodies {
+            let compact = serde_json::to_vec(body).unwrap();
+            let pretty = serde_json::to_vec_pretty(body).unwrap();
+            fast += usize::from(agrees(&compact));
+            assert_eq!(agrees(&pretty), decode(&compact).is_some());
+        }
+        // A recorded request the checked path accepts is one the fast path decodes too.
+        let accepted = bodies.iter().filter(|b| decode_request(b).is_ok()).count();
+        assert_eq!(fast, accepted);
+        assert!(decode(&serde_json::to_vec(&sample()).unwrap()).is_some());
+    }
+
+    #[test]
+    fn any_node_of_a_request_replaced_or_removed_is_decoded_as_the_checked_path_decodes_it_or_left_to_it()
+     {
+        let replacements = [
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!(""),
+            json!("user"),
+            json!("assistant"),
+            json!("text"),
+            json!("tool_use"),
+            json!("tool_result"),
+            json!("thinking"),
+            json!("continue"),
+            json!("disabled"),
+            json!([]),
+            json!(["x"]),
+            json!({}),
+            json!({"type": "text", "text": "t"}),
+            json!({"type": "continue", "previous_message_id": "msg_1"}),
+        ];
+        let base = sample();
+        let mut all = Vec::new();
+        paths(&base, &mut Vec::new(), &mut all);
+        let (mut tried, mut decoded) = (0, 0);
+        for path in &all {
+            for replacement in &replacements {
+                let mut body = base.clone();
+                *at_mut(&mut body, path) = replacement.clone();
+                tried += 1;
+                decoded += usize::from(agrees(&serde_json::to_vec(&body).unwrap()));
+            }
+            if let Some((Value::String(key), parent)) = path.split_last() {
+                let mut body = base.clone();
+                at_mut(&mut body, parent)
+                    .as_object_mut()
+                    .unwrap()
+                    .shift_remove(key);
+                tried += 1;
+                decoded += usize::from(agrees(&serde_json::to_vec(&body).unwrap()));
+            }
+        }
+        // Both outcomes occur: the test is not vacuous either way.
+        assert!(
+            decoded > tried / 4 && decoded < tried,
+            "{decoded} of {tried}"
+        );
+    }
+
+    #[test]
+    fn shapes_a_derived_struct_would_take_but_the_api_does_not_are_left_to_the_checked_path() {
+        let mut as_list = sample();
+        as_list["tools"][0] = json!(["add"]);
+        for body in [
+            br#"["claude", 10, []]"#.to_vec(),
+            serde_json::to_vec(&as_list).unwrap(),
+            br#"{"model": "m", "max_tokens": 10, "messages": [["user", "hi"]]}"#.to_vec(),
+            br#"{"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": [["text", "hi"]]}]}"#.to_vec(),
+            br#"{"model": "m", "model": "n", "max_tokens": 10, "messages": []}"#.to_vec(),
+            br#"{"model": "m", "max_tokens": 10.0, "messages": []}"#.to_vec(),
+            br#"{"model": "m", "max_tokens": 10, "messages": []} trailing"#.to_vec(),
+        ] {
+            assert!(!agrees(&body), "{}", String::from_utf8_lossy(&body));
+        }
+    }
+
+    #[test]
+    fn repeated_keys_inside_a_block_keep_the_last_value_as_a_parsed_body_does() {
+        let body = br#"{"model": "m", "max_tokens": 10, "tools": [{"name": "f", "name": "g"}],
+            "messages": [{"role": "assistant", "role": "user", "content": [
+            {"type": "image", "type": "text", "text": "a", "text": "b", "\u0074ype": "text"}]}]}"#;
+        assert!(agrees(body));
+        let decoded = decode(body).unwrap();
+        assert_eq!(decoded.tool_names, ["g"]);
+        assert_eq!(
+            decoded.conversation.messages[0].blocks,
+            [crate::transcript::Block::Text { text: "b".into() }]
+        );
+    }
+}
