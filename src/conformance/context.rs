@@ -1,6 +1,6 @@
 //! What a rule sees: one request with its cassette, or a finished session.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
 use super::echo::{self, Echoes};

@@ -13,7 +13,7 @@
 //! Every lookup is a hash lookup, so a request with N results and calls is classified in time
 //! and memory linear in N, however many ids a hostile loop invents.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::Arc;
 
 use crate::provider::{Rejection, ResultPlacement};
