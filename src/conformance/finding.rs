@@ -195,6 +195,47 @@ mod tests {
     }
 
     #[test]
+    fn a_message_cut_inside_a_character_is_cut_before_it() {
+        // One byte of ASCII first: the limit falls inside a two-byte character.
+        let message = format!("a{}", "é".repeat(MAX_MESSAGE));
+        let f = finding(Severity::Error, message.clone()).clipped();
+        let kept = MAX_MESSAGE - 1;
+        assert!(f.message.starts_with(&message[..kept]));
+        assert!(f.message[kept..].starts_with('…'), "{}", &f.message[kept..]);
+        assert!(
+            f.message
+                .ends_with(&format!("({} more bytes not shown)", message.len() - kept))
+        );
+    }
+
+    #[test]
+    fn what_was_not_kept_fails_a_run_when_it_holds_an_error_or_a_strict_warning() {
+        let errors = NotKept {
+            errors: 1,
+            warnings: 0,
+        };
+        let warnings = NotKept {
+            errors: 0,
+            warnings: 1,
+        };
+        assert!(errors.fails(false) && errors.fails(true));
+        assert!(!warnings.fails(false) && warnings.fails(true));
+        assert!(!NotKept::default().fails(false) && !NotKept::default().fails(true));
+    }
+
+    #[test]
+    fn at_the_cap_findings_keep_their_order_and_none_is_counted() {
+        let findings = vec![
+            finding(Severity::Warning, "w1".into()),
+            finding(Severity::Error, "e1".into()),
+        ];
+        let (kept, not_kept) = keep_at_most(findings, 2);
+        let kept: Vec<&str> = kept.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(kept, ["w1", "e1"]);
+        assert!(not_kept.is_empty());
+    }
+
+    #[test]
     fn over_the_cap_errors_are_kept_before_warnings_and_the_rest_counted() {
         let findings = vec![
             finding(Severity::Warning, "w1".into()),

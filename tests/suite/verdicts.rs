@@ -118,6 +118,38 @@ fn a_user_text_after_the_results_is_a_warning_and_the_next_turn_is_served() {
 }
 
 #[test]
+fn an_assistant_message_no_served_turn_explains_is_an_error_for_the_turn_the_request_asks_for() {
+    let mut body = follow_up(CHAT);
+    let messages = body["messages"].as_array_mut().unwrap();
+    let assistant = messages
+        .iter()
+        .position(|m| m["role"] == "assistant")
+        .unwrap();
+    messages.insert(
+        assistant,
+        json!({"role": "assistant", "tool_calls": [{"id": "call_never_served", "type": "function",
+            "function": {"name": "subtract", "arguments": "{}"}}]}),
+    );
+    messages.insert(
+        assistant + 1,
+        json!({"role": "tool", "tool_call_id": "call_never_served", "content": "1"}),
+    );
+    let (_, _, findings) = send(CHAT, &body);
+    let tt012: Vec<&Finding> = findings.iter().filter(|f| f.rule == "TT012").collect();
+    assert_eq!(tt012.len(), 1, "{findings:#?}");
+    assert_eq!(tt012[0].severity, Severity::Error);
+    assert!(
+        tt012[0]
+            .message
+            .contains(&format!("assistant message {assistant} ")),
+        "{}",
+        tt012[0].message
+    );
+    // The request answers turn 1 and so asks for turn 2.
+    assert_eq!(tt012[0].turn, Some(2), "{findings:#?}");
+}
+
+#[test]
 fn another_opening_is_a_warning_and_the_turn_is_served() {
     let cassette = load(CHAT);
     let mut body = cassette.file.interactions[0].request.body.clone();

@@ -36,6 +36,9 @@ enum Run {
     Runnable,
     /// The first call only.
     First,
+    /// The first call, then a request for the second call's tool whose body is not JSON
+    /// (refused by the endpoint, so it may have been the second call).
+    FirstAndRefused,
     /// None: the loop runs its tools itself.
     None,
 }
@@ -111,7 +114,7 @@ impl Script {
                 .filter(|(i, _)| match self.run {
                     Run::All => true,
                     Run::Runnable => !faulted.contains(i),
-                    Run::First => *i == 0,
+                    Run::First | Run::FirstAndRefused => *i == 0,
                     Run::None => false,
                 })
                 .collect();
@@ -119,6 +122,11 @@ impl Script {
                 replay.handle_tool(Some("s"), &c.name, Some(&c.id), c.arguments.as_bytes())
             }))
             .await;
+            if self.run == Run::FirstAndRefused {
+                replay
+                    .handle_tool(Some("s"), &calls[1].name, None, b"{not json")
+                    .await;
+            }
             let outputs: HashMap<usize, String> = chosen
                 .iter()
                 .zip(replies)
@@ -330,6 +338,23 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             }
             .findings(),
             set(["TT024"]),
+        ),
+        (
+            // The refused request may have been the dropped call's: nothing is proven.
+            "fills in a placeholder for a call whose tool request was refused",
+            Script {
+                run: Run::FirstAndRefused,
+                say: |i, _, _| {
+                    if i == 0 {
+                        Say::Output
+                    } else {
+                        Say::Placeholder
+                    }
+                },
+                ..script(ANTHROPIC, &[])
+            }
+            .findings(),
+            set(RULES_NONE),
         ),
         (
             "answers a call it did not run with a flagged error of its own",

@@ -27,6 +27,8 @@ enum Tooling {
     Reversed,
     /// Calls of `sequential` tools one by one in call order, alongside the others.
     Correct,
+    /// Only the calls of tools that do not fail, at once (a failing tool's call never runs).
+    Healthy,
 }
 
 /// Replays a bundled cassette as a loop would: request 0, the tool calls of response 0 as
@@ -81,6 +83,13 @@ fn scenario(
                 for c in calls.iter().rev().cloned() {
                     call(c).await;
                 }
+            }
+            Tooling::Healthy => {
+                let healthy = calls
+                    .iter()
+                    .filter(|c| cassette.tool(&c.name).fails.is_none())
+                    .cloned();
+                futures::future::join_all(healthy.map(call)).await;
             }
             Tooling::Correct => {
                 let (seq, par): (Vec<ToolCall>, Vec<ToolCall>) = calls
@@ -225,6 +234,12 @@ pub fn session_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'static
             // Nothing shows that the failure stopped it: the same stop without a failing tool.
             "stops before running a failing tool",
             scenario(FAILING, Tooling::None, true, None, false),
+            set(["TT013"]),
+        ),
+        (
+            // Its sibling ran, but the failing call itself never did: no evidence either.
+            "stops after running only the calls that do not fail",
+            scenario(FAILING, Tooling::Healthy, true, None, false),
             set(["TT013"]),
         ),
         (
