@@ -86,6 +86,10 @@ impl Codec for OpenAiChat {
         super::decode_request(body)
     }
 
+    fn decode_request_fast(&self, _route: &Route, body: &[u8]) -> Option<DecodedRequest> {
+        super::typed::decode(body)
+    }
+
     fn decode_response_json(&self, body: &str) -> Result<AssistantTurn, ResponseError> {
         super::decode_response_json(body)
     }

@@ -66,6 +66,7 @@ mod stream;
 mod synthesis;
 #[cfg(test)]
 mod test_support;
+mod typed;
 
 pub use codec::OpenAiChat;
 pub use encode::{encode_assistant, encode_results};
