@@ -164,6 +164,21 @@ mod tests {
     }
 
     #[test]
+    fn a_finding_displays_its_rule_severity_turn_and_message() {
+        let mut f = finding(Severity::Error, "the loop stopped".into());
+        assert_eq!(
+            f.to_string(),
+            "TT012 diverged-conversation error: the loop stopped"
+        );
+        f.turn = Some(2);
+        f.severity = Severity::Warning;
+        assert_eq!(
+            f.to_string(),
+            "TT012 diverged-conversation warning (turn 2): the loop stopped"
+        );
+    }
+
+    #[test]
     fn counts_not_kept_add_up() {
         let mut count = NotKept {
             errors: 1,

@@ -150,6 +150,34 @@ mod tests {
     }
 
     #[test]
+    fn only_a_call_the_reasoning_preceded_is_named_not_one_served_before_it() {
+        let served = AssistantTurn {
+            blocks: vec![
+                fc("call_x", Some("fc_x")),
+                rs("rs_1"),
+                fc("call_a", Some("fc_a")),
+            ],
+            stop: StopReason::ToolUse,
+        };
+        let Block::Thinking(thinking) = &served.blocks[1] else {
+            unreachable!()
+        };
+        let messages = vec![Message::new(
+            Role::Assistant,
+            vec![fc("call_x", Some("fc_x")), fc("call_a", Some("fc_a"))],
+        )];
+        assert_eq!(
+            missing(&served, thinking, &[0], &messages),
+            Some(Rejection::MissingReasoning {
+                message: 0,
+                block: 1,
+                item: "fc_a".into(),
+                reasoning: "rs_1".into()
+            })
+        );
+    }
+
+    #[test]
     fn calls_sent_as_new_items_without_ids_are_not_tied_to_their_reasoning() {
         let served = served();
         let Block::Thinking(thinking) = &served.blocks[0] else {

@@ -150,6 +150,27 @@ fn an_assistant_message_no_served_turn_explains_is_an_error_for_the_turn_the_req
 }
 
 #[test]
+fn a_result_before_any_assistant_turn_is_unknown_and_names_no_turn() {
+    let cassette = load(CHAT);
+    let mut body = cassette.file.interactions[0].request.body.clone();
+    let messages = body["messages"].as_array_mut().unwrap();
+    let user = messages.iter().position(|m| m["role"] == "user").unwrap();
+    messages.insert(
+        user + 1,
+        json!({"role": "tool", "tool_call_id": "call_nobody_made", "content": "5"}),
+    );
+    let (_, _, findings) = send(CHAT, &body);
+    let tt002: Vec<&Finding> = findings.iter().filter(|f| f.rule == "TT002").collect();
+    assert_eq!(tt002.len(), 1, "{findings:#?}");
+    assert!(
+        tt002[0].message.contains("call_nobody_made"),
+        "{}",
+        tt002[0].message
+    );
+    assert_eq!(tt002[0].turn, None, "no assistant turn precedes it");
+}
+
+#[test]
 fn another_opening_is_a_warning_and_the_turn_is_served() {
     let cassette = load(CHAT);
     let mut body = cassette.file.interactions[0].request.body.clone();
