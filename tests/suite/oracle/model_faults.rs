@@ -208,6 +208,26 @@ fn ask(replay: &Replay, served: &Cassette, k: usize, results: &[Option<ToolResul
     );
 }
 
+#[test]
+fn a_model_fault_in_a_turn_the_loop_never_reached_is_not_judged() {
+    let recorded = load("openai-chat/handmade-parallel-off-chain.json");
+    let replay = Replay::new().with_faults(vec![TurnFault {
+        turn: 1,
+        fault: Fault::new(FaultKind::MalformedArguments),
+    }]);
+    replay.add_session("s", recorded.clone());
+    let served = replay.sessions()[0].1.clone();
+    assert_ne!(
+        served.calls(1)[0].arguments,
+        recorded.calls(1)[0].arguments,
+        "the fault is in turn 2 as served"
+    );
+    // The loop asks for turn 1 and stops there: turn 2, with the fault, is never served.
+    ask(&replay, &served, 0, &[]);
+    let findings = replay.findings("s");
+    assert_eq!(rules_of(&findings), set(["TT013"]), "{findings:#?}");
+}
+
 /// Scenarios: a name, the findings, and the rules that must fire.
 pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'static str>)> {
     use FaultKind::*;

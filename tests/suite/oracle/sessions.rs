@@ -261,6 +261,19 @@ pub fn session_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'static
 }
 
 #[test]
+fn a_loop_stopped_by_a_failing_tool_is_judged_at_the_turn_of_the_failure() {
+    let findings = scenario(FAILING, Tooling::Concurrent, true, None, false);
+    let tt010: Vec<&Finding> = findings.iter().filter(|f| f.rule == "TT010").collect();
+    assert_eq!(tt010.len(), 1, "{findings:#?}");
+    assert_eq!(tt010[0].turn, Some(1), "the failing call is in turn 1");
+    assert!(
+        tt010[0].message.contains("in turn 1"),
+        "{}",
+        tt010[0].message
+    );
+}
+
+#[test]
 fn every_session_scenario_fires_exactly_its_rules() {
     let mut problems = Vec::new();
     for (name, findings, want) in session_scenarios() {
