@@ -714,7 +714,6 @@ impl Replay {
     }
 }
 
-/// The tools the request for response `turn` declared, for a message.
 /// The body parsed as JSON, or the error a loop gets for a body that is not JSON.
 fn parse_body(body: &[u8]) -> Result<Value, Malformed> {
     serde_json::from_slice(body).map_err(|e| {
@@ -748,6 +747,7 @@ fn same_as_checked(
     }
 }
 
+/// The tools the request for response `turn` declared, for a message.
 fn declared(cassette: &Cassette, turn: usize) -> String {
     let names = &cassette.turns[turn].request.tool_names;
     if names.is_empty() {
