@@ -9,6 +9,8 @@
 pub mod anthropic;
 mod codec;
 mod errors;
+#[cfg(test)]
+mod fast_check;
 mod fault;
 pub mod gemini;
 mod json;

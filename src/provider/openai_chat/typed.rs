@@ -215,21 +215,16 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::decode;
+    use crate::provider::fast_check::Decoders;
     use crate::provider::openai_chat::decode_request;
 
-    /// The fast path's promise: where it decodes, the checked path gives the same.
+    const DECODERS: Decoders = Decoders {
+        fast: decode,
+        checked: decode_request,
+    };
+
     fn agrees(body: &[u8]) -> bool {
-        let fast = decode(body);
-        if let Some(fast) = &fast {
-            let value: Value = serde_json::from_slice(body).expect("decoded, so it is JSON");
-            assert_eq!(
-                decode_request(&value).as_ref(),
-                Ok(fast),
-                "{}",
-                String::from_utf8_lossy(body)
-            );
-        }
-        fast.is_some()
+        DECODERS.agrees(body)
     }
 
     /// Every role, both content forms, a function tool and a tool of another type.
@@ -257,66 +252,13 @@ mod tests {
         })
     }
 
-    fn paths(v: &Value, at: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
-        out.push(at.clone());
-        match v {
-            Value::Object(map) => {
-                for (k, child) in map {
-                    at.push(json!(k));
-                    paths(child, at, out);
-                    at.pop();
-                }
-            }
-            Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    at.push(json!(i));
-                    paths(child, at, out);
-                    at.pop();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn at_mut<'v>(v: &'v mut Value, path: &[Value]) -> &'v mut Value {
-        path.iter().fold(v, |v, step| match step {
-            Value::String(k) => &mut v[k.as_str()],
-            Value::Number(i) => &mut v[i.as_u64().unwrap() as usize],
-            _ => unreachable!(),
-        })
-    }
-
     #[test]
     fn the_sample_and_every_recorded_request_decode_on_the_fast_path_as_on_the_checked_one() {
-        let mut bodies = vec![sample()];
-        for folder in ["openai-chat", "openai-compatible", "nonconformant"] {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures")
-                .join(folder);
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-                let Ok(cassette) = serde_json::from_str::<Value>(&text) else {
-                    continue;
-                };
-                if cassette["provider"] != "openai-chat" {
-                    continue;
-                }
-                for interaction in cassette["interactions"].as_array().unwrap() {
-                    bodies.push(interaction["request"]["body"].clone());
-                }
-            }
-        }
-        assert!(bodies.len() > 30, "{} bodies", bodies.len());
-        let mut fast = 0;
-        for body in &bodies {
-            let compact = serde_json::to_vec(body).unwrap();
-            let pretty = serde_json::to_vec_pretty(body).unwrap();
-            fast += usize::from(agrees(&compact));
-            assert_eq!(agrees(&pretty), decode(&compact).is_some());
-        }
-        // A recorded request the checked path accepts is one the fast path decodes too.
-        let accepted = bodies.iter().filter(|b| decode_request(b).is_ok()).count();
-        assert_eq!(fast, accepted);
+        let recorded = DECODERS.agree_on_recordings(
+            "openai-chat",
+            &["openai-chat", "openai-compatible", "nonconformant"],
+        );
+        assert!(recorded > 30, "{recorded} requests");
         let sample = decode(&serde_json::to_vec(&sample()).unwrap()).unwrap();
         assert_eq!(sample.tool_names, ["add", "grammar"]);
     }
@@ -324,51 +266,28 @@ mod tests {
     #[test]
     fn any_node_of_a_request_replaced_or_removed_is_decoded_as_the_checked_path_decodes_it_or_left_to_it()
      {
-        let replacements = [
-            json!(null),
-            json!(true),
-            json!(false),
-            json!(0),
-            json!(1.5),
-            json!(""),
-            json!("user"),
-            json!("assistant"),
-            json!("tool"),
-            json!("system"),
-            json!("function"),
-            json!("custom"),
-            json!("text"),
-            json!([]),
-            json!(["x"]),
-            json!({}),
-            json!({"name": "n"}),
-            json!({"type": "text", "text": "t"}),
-        ];
-        let base = sample();
-        let mut all = Vec::new();
-        paths(&base, &mut Vec::new(), &mut all);
-        let (mut tried, mut decoded) = (0, 0);
-        for path in &all {
-            for replacement in &replacements {
-                let mut body = base.clone();
-                *at_mut(&mut body, path) = replacement.clone();
-                tried += 1;
-                decoded += usize::from(agrees(&serde_json::to_vec(&body).unwrap()));
-            }
-            if let Some((Value::String(key), parent)) = path.split_last() {
-                let mut body = base.clone();
-                at_mut(&mut body, parent)
-                    .as_object_mut()
-                    .unwrap()
-                    .shift_remove(key);
-                tried += 1;
-                decoded += usize::from(agrees(&serde_json::to_vec(&body).unwrap()));
-            }
-        }
-        // Both outcomes occur: the test is not vacuous either way.
-        assert!(
-            decoded > tried / 4 && decoded < tried,
-            "{decoded} of {tried}"
+        DECODERS.agree_on_every_change(
+            &sample(),
+            &[
+                json!(null),
+                json!(true),
+                json!(false),
+                json!(0),
+                json!(1.5),
+                json!(""),
+                json!("user"),
+                json!("assistant"),
+                json!("tool"),
+                json!("system"),
+                json!("function"),
+                json!("custom"),
+                json!("text"),
+                json!([]),
+                json!(["x"]),
+                json!({}),
+                json!({"name": "n"}),
+                json!({"type": "text", "text": "t"}),
+            ],
         );
     }
 
