@@ -335,6 +335,22 @@ mod tests {
     }
 
     #[test]
+    fn a_stop_after_a_fault_is_explained_by_it_with_the_retries_before_it() {
+        let mut log = FaultLog::default();
+        assert_eq!(log.explains_a_stop(), None);
+        log.request(0, failure(FaultKind::RateLimit, Some(200)), 0.0);
+        log.request(0, failure(FaultKind::RateLimit, Some(200)), 300.0);
+        let said = log.explains_a_stop().expect("the last request got a fault");
+        assert!(
+            said.contains(&format!("`{}`", FaultKind::RateLimit)) && said.contains("turn 1"),
+            "{said}"
+        );
+        assert!(said.contains("(1 retry before it)"), "{said}");
+        log.request(0, None, 600.0);
+        assert_eq!(log.explains_a_stop(), None, "the retry succeeded");
+    }
+
+    #[test]
     fn a_turn_without_faults_leaves_no_trace() {
         let mut log = FaultLog::default();
         log.request(0, None, 0.0);

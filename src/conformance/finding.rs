@@ -239,6 +239,24 @@ mod tests {
     }
 
     #[test]
+    fn each_finding_over_the_cap_is_counted_by_its_severity() {
+        let findings = vec![
+            finding(Severity::Error, "e1".into()),
+            finding(Severity::Warning, "w1".into()),
+            finding(Severity::Error, "e2".into()),
+        ];
+        let (kept, not_kept) = keep_at_most(findings, 1);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            not_kept,
+            NotKept {
+                errors: 1,
+                warnings: 1
+            }
+        );
+    }
+
+    #[test]
     fn at_the_cap_findings_keep_their_order_and_none_is_counted() {
         let findings = vec![
             finding(Severity::Warning, "w1".into()),

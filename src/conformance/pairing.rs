@@ -312,6 +312,38 @@ mod tests {
         )
     }
 
+    /// A result for a call of an earlier turn, sent after a later assistant turn, is that
+    /// call's result in the wrong place, not a result for a call nobody made.
+    #[test]
+    fn a_late_result_for_an_earlier_turns_call_is_misplaced_not_unknown() {
+        let conversation = Conversation {
+            messages: vec![
+                Message::new(
+                    Role::User,
+                    vec![Block::Text {
+                        text: "go".to_owned(),
+                    }],
+                ),
+                Message::new(Role::Assistant, vec![call("c1")]),
+                Message::new(Role::Assistant, vec![call("c2")]),
+                result("c2"),
+                result("c1"),
+            ],
+        };
+        let issues = analyse(ResultPlacement::OwnMessages, &conversation);
+        assert!(
+            issues.iter().any(|i| matches!(
+                i,
+                Issue::Misplaced { id, turn: 1, message: 4, .. } if id == "c1"
+            )),
+            "{issues:?}"
+        );
+        assert!(
+            !issues.iter().any(|i| matches!(i, Issue::Unknown { .. })),
+            "{issues:?}"
+        );
+    }
+
     /// A turn that carries one id twice (as OpenAI-compatible servers send) is answered by
     /// one result per call; only a result beyond that is a duplicate.
     #[test]
