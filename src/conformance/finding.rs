@@ -235,6 +235,7 @@ mod tests {
         };
         assert!(errors.fails(false) && errors.fails(true));
         assert!(!warnings.fails(false) && warnings.fails(true));
+        assert!(!errors.is_empty() && !warnings.is_empty());
         assert!(!NotKept::default().fails(false) && !NotKept::default().fails(true));
     }
 
