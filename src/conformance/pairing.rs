@@ -345,6 +345,37 @@ mod tests {
         );
     }
 
+    /// A tool message after a user message is out of its place: an orphan.
+    #[test]
+    fn a_tool_message_after_the_results_zone_is_an_orphan() {
+        let conversation = Conversation {
+            messages: vec![
+                Message::new(
+                    Role::User,
+                    vec![Block::Text {
+                        text: "go".to_owned(),
+                    }],
+                ),
+                Message::new(Role::Assistant, vec![call("c1")]),
+                Message::new(
+                    Role::User,
+                    vec![Block::Text {
+                        text: "and?".to_owned(),
+                    }],
+                ),
+                result("c1"),
+            ],
+        };
+        let issues = analyse(ResultPlacement::OwnMessages, &conversation);
+        assert!(
+            issues.iter().any(|i| matches!(
+                i,
+                Issue::Misplaced { id, message: 3, orphan: true, .. } if id == "c1"
+            )),
+            "{issues:?}"
+        );
+    }
+
     /// A turn that carries one id twice (as OpenAI-compatible servers send) is answered by
     /// one result per call; only a result beyond that is a duplicate.
     #[test]

@@ -171,6 +171,29 @@ fn a_result_before_any_assistant_turn_is_unknown_and_names_no_turn() {
 }
 
 #[test]
+fn a_rewritten_assistant_text_is_named_with_its_turn() {
+    let mut body = follow_up(SONNET);
+    let assistant = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|m| m["role"] == "assistant")
+        .unwrap();
+    let content = body["messages"][assistant]["content"]
+        .as_array_mut()
+        .unwrap();
+    let text = content.iter_mut().find(|b| b["type"] == "text").unwrap();
+    text["text"] = json!("Something else entirely.");
+    let (_, _, findings) = send(SONNET, &body);
+    let rewritten: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "TT012" && f.message.contains("rewritten"))
+        .collect();
+    assert_eq!(rewritten.len(), 1, "{findings:#?}");
+    assert_eq!(rewritten[0].turn, Some(1), "the text of turn 1");
+}
+
+#[test]
 fn another_opening_is_a_warning_and_the_turn_is_served() {
     let cassette = load(CHAT);
     let mut body = cassette.file.interactions[0].request.body.clone();
