@@ -301,6 +301,15 @@ mod tests {
         })
     }
 
+    fn user(text: &str) -> Message {
+        Message::new(
+            Role::User,
+            vec![Block::Text {
+                text: text.to_owned(),
+            }],
+        )
+    }
+
     fn result(id: &str) -> Message {
         Message::new(
             Role::Tool,
@@ -318,12 +327,7 @@ mod tests {
     fn a_late_result_for_an_earlier_turns_call_is_misplaced_not_unknown() {
         let conversation = Conversation {
             messages: vec![
-                Message::new(
-                    Role::User,
-                    vec![Block::Text {
-                        text: "go".to_owned(),
-                    }],
-                ),
+                user("go"),
                 Message::new(Role::Assistant, vec![call("c1")]),
                 Message::new(Role::Assistant, vec![call("c2")]),
                 result("c2"),
@@ -350,19 +354,9 @@ mod tests {
     fn a_tool_message_after_the_results_zone_is_an_orphan() {
         let conversation = Conversation {
             messages: vec![
-                Message::new(
-                    Role::User,
-                    vec![Block::Text {
-                        text: "go".to_owned(),
-                    }],
-                ),
+                user("go"),
                 Message::new(Role::Assistant, vec![call("c1")]),
-                Message::new(
-                    Role::User,
-                    vec![Block::Text {
-                        text: "and?".to_owned(),
-                    }],
-                ),
+                user("and?"),
                 result("c1"),
             ],
         };
@@ -381,12 +375,7 @@ mod tests {
     #[test]
     fn an_id_carried_twice_takes_two_results_and_a_third_is_a_duplicate() {
         let mut messages = vec![
-            Message::new(
-                Role::User,
-                vec![Block::Text {
-                    text: "go".to_owned(),
-                }],
-            ),
+            user("go"),
             Message::new(Role::Assistant, vec![call("c1"), call("c1")]),
             result("c1"),
             result("c1"),

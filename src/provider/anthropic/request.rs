@@ -70,12 +70,7 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
     let mut messages: Vec<Message> = Vec::new();
     for (i, wire) in wire_messages.iter().enumerate() {
         let (role, blocks) = request_message(wire, &format!("messages[{i}]"))?;
-        match messages.last_mut() {
-            Some(last) if last.role == role => {
-                last.merge(blocks);
-            }
-            _ => messages.push(Message::new(role, blocks)),
-        }
+        push_merged(&mut messages, role, blocks);
     }
     let continues = match optional(body, "thread") {
         None => None,
@@ -93,12 +88,7 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
             }
         }
     };
-    let has_tool_blocks = messages.iter().any(|m| {
-        m.blocks
-            .iter()
-            .any(|b| matches!(b, Block::ToolCall(_) | Block::ToolResult(_)))
-    });
-    if has_tool_blocks && tool_names.is_empty() && continues.is_none() {
+    if has_tool_blocks(&messages) && tool_names.is_empty() && continues.is_none() {
         return Err(Malformed::new(
             "",
             MalformedKind::Invalid {
@@ -106,23 +96,50 @@ pub fn decode_request(body: &Value) -> Result<DecodedRequest, Malformed> {
             },
         ));
     }
-    let parallel_tool_calls = optional(body, "tool_choice")
-        .and_then(|c| c.get("disable_parallel_tool_use"))
-        .and_then(Value::as_bool)
-        != Some(true);
-    let thinking_required = optional(body, "thinking")
-        .and_then(|t| t.get("type"))
-        .and_then(Value::as_str)
-        .is_some_and(|kind| kind != "disabled");
     Ok(DecodedRequest {
         conversation: Conversation { messages },
         stream,
         model,
         tool_names,
         continues,
-        parallel_tool_calls,
-        thinking_required,
+        parallel_tool_calls: parallel_tool_calls(optional(body, "tool_choice")),
+        thinking_required: thinking_required(optional(body, "thinking")),
     })
+}
+
+/// Adds a wire message, merged into the last one when it has the same role (as the API
+/// merges consecutive messages before it validates).
+pub(super) fn push_merged(messages: &mut Vec<Message>, role: Role, blocks: Vec<Block>) {
+    match messages.last_mut() {
+        Some(last) if last.role == role => last.merge(blocks),
+        _ => messages.push(Message::new(role, blocks)),
+    }
+}
+
+/// Whether the history has `tool_use` or `tool_result` blocks (then it must declare tools).
+pub(super) fn has_tool_blocks(messages: &[Message]) -> bool {
+    messages.iter().any(|m| {
+        m.blocks
+            .iter()
+            .any(|b| matches!(b, Block::ToolCall(_) | Block::ToolResult(_)))
+    })
+}
+
+/// Whether `tool_choice` (absent: `None`) leaves parallel calls on.
+pub(super) fn parallel_tool_calls(tool_choice: Option<&Value>) -> bool {
+    tool_choice
+        .and_then(|c| c.get("disable_parallel_tool_use"))
+        .and_then(Value::as_bool)
+        != Some(true)
+}
+
+/// Whether `thinking` (absent: `None`) turns thinking on, so served thinking blocks must
+/// come back.
+pub(super) fn thinking_required(thinking: Option<&Value>) -> bool {
+    thinking
+        .and_then(|t| t.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind != "disabled")
 }
 
 pub(super) fn request_message(wire: &Value, path: &str) -> Result<(Role, Vec<Block>), Malformed> {

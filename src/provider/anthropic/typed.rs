@@ -16,6 +16,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::request::{has_tool_blocks, parallel_tool_calls, push_merged, thinking_required};
 use super::wire::{REDACTED_THINKING, THINKING};
 use crate::provider::DecodedRequest;
 use crate::transcript::{Block, Conversation, Message, Role, Thinking, ToolCall, ToolResult};
@@ -99,10 +100,7 @@ pub(super) fn decode(body: &[u8]) -> Option<DecodedRequest> {
         .collect();
     let mut messages: Vec<Message> = Vec::with_capacity(body.messages.len());
     for wire in body.messages {
-        match messages.last_mut() {
-            Some(last) if last.role == wire.role => last.merge(wire.blocks),
-            _ => messages.push(Message::new(wire.role, wire.blocks)),
-        }
+        push_merged(&mut messages, wire.role, wire.blocks);
     }
     let continues = match body.thread {
         None => None,
@@ -112,34 +110,17 @@ pub(super) fn decode(body: &[u8]) -> Option<DecodedRequest> {
         },
         Some(_) => return None,
     };
-    let has_tool_blocks = messages.iter().any(|m| {
-        m.blocks
-            .iter()
-            .any(|b| matches!(b, Block::ToolCall(_) | Block::ToolResult(_)))
-    });
-    if has_tool_blocks && tool_names.is_empty() && continues.is_none() {
+    if has_tool_blocks(&messages) && tool_names.is_empty() && continues.is_none() {
         return None;
     }
-    let parallel_tool_calls = body
-        .tool_choice
-        .as_ref()
-        .and_then(|c| c.get("disable_parallel_tool_use"))
-        .and_then(Value::as_bool)
-        != Some(true);
-    let thinking_required = body
-        .thinking
-        .as_ref()
-        .and_then(|t| t.get("type"))
-        .and_then(Value::as_str)
-        .is_some_and(|kind| kind != "disabled");
     Some(DecodedRequest {
         conversation: Conversation { messages },
         stream: body.stream.unwrap_or(false),
         model: body.model,
         tool_names,
         continues,
-        parallel_tool_calls,
-        thinking_required,
+        parallel_tool_calls: parallel_tool_calls(body.tool_choice.as_ref()),
+        thinking_required: thinking_required(body.thinking.as_ref()),
     })
 }
 
