@@ -71,6 +71,15 @@ fn answer_all(_: usize, _: &ToolCall, _: bool) -> Say {
     Say::Output
 }
 
+/// The first call's output, then a made-up success for the rest.
+fn placeholder_after_first(i: usize, _: &ToolCall, _: bool) -> Say {
+    if i == 0 {
+        Say::Output
+    } else {
+        Say::Placeholder
+    }
+}
+
 fn own_error_for_faulted(_: usize, _: &ToolCall, faulted: bool) -> Say {
     if faulted { Say::OwnError } else { Say::Output }
 }
@@ -331,13 +340,7 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             "fills in a placeholder for a call it dropped",
             Script {
                 run: Run::First,
-                say: |i, _, _| {
-                    if i == 0 {
-                        Say::Output
-                    } else {
-                        Say::Placeholder
-                    }
-                },
+                say: placeholder_after_first,
                 ..script(CHAT, &[])
             }
             .findings(),
@@ -347,13 +350,7 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             "fills in a placeholder for a dropped Anthropic call",
             Script {
                 run: Run::First,
-                say: |i, _, _| {
-                    if i == 0 {
-                        Say::Output
-                    } else {
-                        Say::Placeholder
-                    }
-                },
+                say: placeholder_after_first,
                 ..script(ANTHROPIC, &[])
             }
             .findings(),
@@ -364,13 +361,7 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             "fills in a placeholder for a call whose tool request was refused",
             Script {
                 run: Run::FirstAndRefused,
-                say: |i, _, _| {
-                    if i == 0 {
-                        Say::Output
-                    } else {
-                        Say::Placeholder
-                    }
-                },
+                say: placeholder_after_first,
                 ..script(ANTHROPIC, &[])
             }
             .findings(),
@@ -405,13 +396,7 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             "stops its batch at a failing tool and answers the rest itself",
             Script {
                 run: Run::First,
-                say: |i, _, _| {
-                    if i == 0 {
-                        Say::Output
-                    } else {
-                        Say::Placeholder
-                    }
-                },
+                say: placeholder_after_first,
                 ..script(FAILING, &[])
             }
             .findings(),
