@@ -311,7 +311,10 @@ EXAMPLES = [
             want=">= 2 calls in a turn", provokes=lambda c: c.max_calls >= 2,
             # Dropping the sibling of a failing call is what TT010 names.
             with_failing_tool="TT010"),
-    Example("bad_completion_order", "openai-chat", "TT009",
+    # The reversal needs both calls at the barrier: a long grace, so that a loop starved by
+    # the machine's load (its second call late by more than the default second) still gets
+    # its answers in reverse order. The loop runs its calls at once, so it never waits long.
+    Example("bad_completion_order", "openai-chat", "TT009", flags=("--barrier-grace", "10000"),
             want="default latencies, results that differ once reversed",
             provokes=lambda c: not c.set_latencies and c.swaps_results_when_reversed()),
     Example("bad_one_message_per_result", "anthropic", "TT005", profile="strict",

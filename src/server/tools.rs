@@ -102,12 +102,18 @@ pub(super) struct Claim {
     /// Calls of the turn that the barrier waits for (the independent ones).
     pub needed: usize,
     pub arrivals: watch::Receiver<usize>,
+    /// The next independent call of the turn after this one, whose answer this call's
+    /// answer follows when both take the default latencies (see [`after`]).
+    pub follows: Option<usize>,
+    /// Which calls of the turn have been answered.
+    pub finished: watch::Receiver<Vec<bool>>,
 }
 
 #[derive(Debug)]
 struct TurnDesk {
     claimed: Vec<bool>,
     arrivals: watch::Sender<usize>,
+    finished: watch::Sender<Vec<bool>>,
 }
 
 #[derive(Debug, Default)]
@@ -220,6 +226,7 @@ impl ToolDesk {
         let t = desk.turns.entry(turn).or_insert_with(|| TurnDesk {
             claimed: vec![false; calls.len()],
             arrivals: watch::channel(0).0,
+            finished: watch::channel(vec![false; calls.len()]).0,
         });
         let repeat = t.claimed[index];
         if !repeat {
@@ -235,7 +242,20 @@ impl ToolDesk {
             repeat,
             needed,
             arrivals: t.arrivals.subscribe(),
+            follows: (index + 1..calls.len()).find(|&j| independent[j]),
+            finished: t.finished.subscribe(),
         })
+    }
+
+    /// Records that call `index` of response `turn` has been answered.
+    pub fn finished(&self, session: &str, turn: usize, index: usize) {
+        let sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(t) = sessions.get(session).and_then(|d| d.turns.get(&turn)) {
+            t.finished.send_modify(|f| f[index] = true);
+        }
     }
 }
 
@@ -275,6 +295,25 @@ fn no_match(cassette: &Cassette, turn: usize, name: &str, arguments: &str) -> St
         calls.join("; ")
     )
 }
+
+/// Waits until call `later` of the turn has been answered, or `grace` passes, then a short
+/// gap so that its answer leaves first. The default latencies already answer a turn's calls
+/// in reverse call order; on a loaded machine two timers can fire together, and this keeps
+/// the order (a loop that pairs results by completion order must see it on every run).
+pub(super) async fn after(mut finished: watch::Receiver<Vec<bool>>, later: usize, grace: Duration) {
+    if finished.borrow().get(later).copied().unwrap_or(true) {
+        return;
+    }
+    if tokio::time::timeout(grace, finished.wait_for(|f| f[later]))
+        .await
+        .is_ok()
+    {
+        tokio::time::sleep(ORDER_GAP).await;
+    }
+}
+
+/// How long a call's answer waits after the later call's answer it follows (see [`after`]).
+const ORDER_GAP: Duration = Duration::from_millis(10);
 
 /// Waits until `needed` calls have arrived, or `grace` passes. Returns whether it timed out.
 pub(super) async fn barrier(
@@ -336,5 +375,75 @@ mod tests {
         let start = tokio::time::Instant::now();
         assert!(barrier(rx, 2, Duration::from_secs(1)).await);
         assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_waits_for_the_later_call_it_follows_then_the_gap() {
+        let (tx, rx) = watch::channel(vec![false, false, false]);
+        let start = tokio::time::Instant::now();
+        let waiting = tokio::spawn(after(rx, 2, Duration::from_secs(1)));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tx.send_modify(|f| f[1] = true);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !waiting.is_finished(),
+            "another call's answer does not release it"
+        );
+        tx.send_modify(|f| f[2] = true);
+        waiting.await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(400) + ORDER_GAP);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_whose_later_call_is_done_or_never_answered_does_not_wait_longer() {
+        let start = tokio::time::Instant::now();
+        after(
+            watch::channel(vec![false, true]).1,
+            1,
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(start.elapsed(), Duration::ZERO, "already answered: no gap");
+        let (_tx, rx) = watch::channel(vec![false, false]);
+        after(rx, 1, Duration::from_secs(1)).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(1),
+            "never answered: the grace"
+        );
+    }
+
+    #[test]
+    fn a_claim_follows_the_next_call_the_barrier_waits_for_and_answers_mark_it_finished() {
+        let cassette = Cassette::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/anthropic/pydantic-ai-haiku-4.5-parallel4-followup.json"
+        ))
+        .unwrap();
+        let calls = cassette.calls(0).to_vec();
+        assert_eq!(calls.len(), 4);
+        let desk = ToolDesk::default();
+        desk.served("s", 0);
+        let claim = |i: usize, unrunnable: &[(usize, usize)]| {
+            let c = &calls[i];
+            desk.claim(
+                "s",
+                &cassette,
+                &c.name,
+                Some(&c.id),
+                &c.arguments,
+                unrunnable,
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let first = claim(0, &[(0, 1)]);
+        assert_eq!(
+            first.follows,
+            Some(2),
+            "call 2 cannot be run: call 3 is next"
+        );
+        assert_eq!(claim(3, &[]).follows, None, "the last call follows none");
+        desk.finished("s", 0, 2);
+        assert_eq!(*first.finished.borrow(), vec![false, false, true, false]);
     }
 }
