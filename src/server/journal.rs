@@ -177,10 +177,12 @@ impl Journal {
                 break;
             };
             state.bytes -= size;
-            *state
-                .dropped_by_session
-                .entry(old.session().to_owned())
-                .or_default() += 1;
+            match state.dropped_by_session.get_mut(old.session()) {
+                Some(n) => *n += 1,
+                None => {
+                    state.dropped_by_session.insert(old.session().to_owned(), 1);
+                }
+            }
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
