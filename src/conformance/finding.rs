@@ -210,6 +210,35 @@ mod tests {
     }
 
     #[test]
+    fn a_message_exactly_at_the_limit_is_kept_whole() {
+        let message = "x".repeat(MAX_MESSAGE);
+        assert_eq!(
+            finding(Severity::Error, message.clone()).clipped().message,
+            message
+        );
+        let longer = finding(Severity::Error, format!("{message}y"))
+            .clipped()
+            .message;
+        assert!(longer.ends_with("(1 more bytes not shown)"), "{longer}");
+    }
+
+    #[test]
+    fn findings_that_read_alike_hash_alike_and_others_apart() {
+        use std::hash::BuildHasher;
+        let hasher = std::collections::hash_map::RandomState::new();
+        let one = |f: &Finding| hasher.hash_one(f);
+        let a = finding(Severity::Error, "a".into());
+        let mut same = a.clone();
+        same.rejection = None;
+        assert_eq!(one(&a), one(&same));
+        let other = finding(Severity::Error, "b".into());
+        assert_ne!(one(&a), one(&other), "the message is hashed");
+        let mut later = a.clone();
+        later.turn = Some(2);
+        assert_ne!(one(&a), one(&later), "the turn is hashed");
+    }
+
+    #[test]
     fn a_message_cut_inside_a_character_is_cut_before_it() {
         // One byte of ASCII first: the limit falls inside a two-byte character.
         let message = format!("a{}", "é".repeat(MAX_MESSAGE));
