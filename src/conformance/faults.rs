@@ -335,6 +335,22 @@ mod tests {
     }
 
     #[test]
+    fn the_wait_before_a_retry_is_counted_from_the_failure_not_from_the_start() {
+        let mut log = FaultLog::default();
+        log.request(0, failure(FaultKind::RateLimit, Some(200)), 1000.0);
+        log.request(0, None, 1050.0);
+        assert_eq!(
+            log.turns[&0].early,
+            Some((50.0, 200)),
+            "50 ms after the 429"
+        );
+        let mut patient = FaultLog::default();
+        patient.request(0, failure(FaultKind::RateLimit, Some(200)), 1000.0);
+        patient.request(0, None, 1250.0);
+        assert_eq!(patient.turns[&0].early, None, "250 ms after it");
+    }
+
+    #[test]
     fn a_stop_after_a_fault_is_explained_by_it_with_the_retries_before_it() {
         let mut log = FaultLog::default();
         assert_eq!(log.explains_a_stop(), None);
