@@ -110,3 +110,47 @@ impl Rule for UnorderedSideEffects {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cassette::Cassette;
+
+    #[test]
+    fn a_later_turn_whose_calls_ran_one_after_another_is_found_in_that_turn() {
+        let cassette = Cassette::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/openai-chat/handmade-three-turns.json"
+        ))
+        .unwrap();
+        let turn = (0..cassette.turns.len())
+            .rfind(|&t| cassette.calls(t).len() >= 2)
+            .expect("a turn with two calls");
+        assert!(turn > 0, "the turn is not the first");
+        let span = |i: usize, start_ms: f64| {
+            let call = &cassette.calls(turn)[i];
+            Span {
+                turn,
+                call_id: call.id.clone(),
+                name: call.name.clone(),
+                start_ms,
+                end_ms: Some(start_ms + 50.0),
+                barrier_timed_out: false,
+            }
+        };
+        let cx = SessionContext {
+            cassette: &cassette,
+            requests: Vec::new(),
+            tool_spans: vec![span(0, 0.0), span(1, 100.0)],
+            barrier: false,
+            unsupported: Vec::new(),
+            faults: super::super::faults::FaultLog::default(),
+            calls: super::super::answers::CallLog::default(),
+        };
+        assert_eq!(observed_turns(&cx), [turn]);
+        let mut out = Vec::new();
+        SequentialExecution.check_session(&cx, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].turn, Some(turn + 1));
+    }
+}
