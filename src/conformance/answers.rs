@@ -256,4 +256,71 @@ mod tests {
         }
         assert_eq!(log.outputs.len(), OUTPUTS);
     }
+
+    #[test]
+    fn an_id_sent_twice_is_answered_only_by_a_result_for_a_call_with_that_id() {
+        let cassette = crate::cassette::Cassette::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/anthropic/pydantic-ai-haiku-4.5-parallel4-followup.json"
+        ))
+        .unwrap();
+        let calls = cassette.calls(0);
+        assert!(calls.len() >= 3);
+        let mut fault = ModelFault {
+            turn: 0,
+            kind: FaultKind::DuplicateCallId,
+            call: 1,
+            id: calls[0].id.clone(),
+            name: calls[1].name.clone(),
+        };
+        let judged = |fault: &ModelFault, answered_at: usize| {
+            let mut answers = vec![None; calls.len()];
+            answers[answered_at] = Some(Answered {
+                flagged: false,
+                tool_output: true,
+            });
+            let mut log = CallLog {
+                model_faults: vec![fault.clone()],
+                ..CallLog::default()
+            };
+            log.served.insert(0);
+            log.answers.insert(0, answers);
+            let cx = SessionContext {
+                cassette: &cassette,
+                requests: Vec::new(),
+                tool_spans: Vec::new(),
+                barrier: false,
+                unsupported: Vec::new(),
+                faults: super::super::faults::FaultLog::default(),
+                calls: log,
+            };
+            let mut out = Vec::new();
+            CrashedOnBadCall.check_session(&cx, &mut out);
+            out
+        };
+        assert!(
+            judged(&fault, 0).is_empty(),
+            "the first call with the id was answered"
+        );
+        let sibling = judged(&fault, 2);
+        assert_eq!(
+            sibling.len(),
+            1,
+            "only another call was answered: {sibling:?}"
+        );
+        assert!(
+            sibling[0].message.contains("sent no result"),
+            "{}",
+            sibling[0].message
+        );
+        fault.kind = FaultKind::UndeclaredTool;
+        let undeclared = judged(&fault, 2);
+        assert!(
+            undeclared[0]
+                .message
+                .contains("a call to a tool the request did not declare"),
+            "{}",
+            undeclared[0].message
+        );
+    }
 }
