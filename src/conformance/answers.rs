@@ -286,13 +286,8 @@ mod tests {
             log.served.insert(0);
             log.answers.insert(0, answers);
             let cx = SessionContext {
-                cassette: &cassette,
-                requests: Vec::new(),
-                tool_spans: Vec::new(),
-                barrier: false,
-                unsupported: Vec::new(),
-                faults: super::super::faults::FaultLog::default(),
                 calls: log,
+                ..SessionContext::empty(&cassette)
             };
             let mut out = Vec::new();
             CrashedOnBadCall.check_session(&cx, &mut out);

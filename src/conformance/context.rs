@@ -186,6 +186,22 @@ impl SessionContext<'_> {
     }
 }
 
+#[cfg(test)]
+impl<'a> SessionContext<'a> {
+    /// A session of `cassette` with nothing recorded, for a test to fill in.
+    pub(crate) fn empty(cassette: &'a Cassette) -> Self {
+        Self {
+            cassette,
+            requests: Vec::new(),
+            tool_spans: Vec::new(),
+            barrier: false,
+            unsupported: Vec::new(),
+            faults: super::faults::FaultLog::default(),
+            calls: super::answers::CallLog::default(),
+        }
+    }
+}
+
 fn answers<'a>(
     cassette: &Cassette,
     conversation: &'a Conversation,

@@ -139,13 +139,8 @@ mod tests {
             }
         };
         let cx = SessionContext {
-            cassette: &cassette,
-            requests: Vec::new(),
             tool_spans: vec![span(0, 0.0), span(1, 100.0)],
-            barrier: false,
-            unsupported: Vec::new(),
-            faults: super::super::faults::FaultLog::default(),
-            calls: super::super::answers::CallLog::default(),
+            ..SessionContext::empty(&cassette)
         };
         assert_eq!(observed_turns(&cx), [turn]);
         let mut out = Vec::new();

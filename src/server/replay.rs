@@ -560,18 +560,11 @@ impl Replay {
             futures::future::pending::<()>().await;
         }
         tokio::time::sleep(cassette.latency(claim.turn, &claim.call)).await;
-        // A later call that hangs or has a latency of its own is not waited for.
-        let later = claim.follows.filter(|&j| {
-            let other = cassette.tool(&cassette.calls(claim.turn)[j].name);
-            sim.latency_ms.is_none() && other.latency_ms.is_none() && !other.hangs
-        });
-        if let (Some(grace), Some(later), false, false) = (
-            self.barrier,
-            later,
-            barrier_timed_out,
-            claim.repeat || sim.sequential,
-        ) {
-            tools::after(claim.finished.clone(), later, grace).await;
+        if let (Some(grace), Some(later)) = (self.barrier, claim.follows)
+            && !barrier_timed_out
+            && !claim.repeat
+        {
+            tools::after(claim.finished.subscribe(), later, grace).await;
         }
         let outcome = match &sim.fails {
             Some(message) => ToolOutcome::Failed(message.clone()),
@@ -594,7 +587,7 @@ impl Replay {
         served.ledger().calls.output(&text);
         self.record_tool(&served, entry(outcome.status(), Some(self.now_ms())));
         if !claim.repeat {
-            self.desk.finished(&id, claim.turn, claim.index);
+            claim.finished.send_modify(|f| f[claim.index] = true);
         }
         outcome
     }

@@ -102,11 +102,12 @@ pub(super) struct Claim {
     /// Calls of the turn that the barrier waits for (the independent ones).
     pub needed: usize,
     pub arrivals: watch::Receiver<usize>,
-    /// The next independent call of the turn after this one, whose answer this call's
-    /// answer follows when both take the default latencies (see [`after`]).
+    /// The call whose answer this call's answer follows (see [`after`]): the next call of
+    /// the turn the barrier waits for, when both take the default latencies and it does not
+    /// hang.
     pub follows: Option<usize>,
     /// Which calls of the turn have been answered.
-    pub finished: watch::Receiver<Vec<bool>>,
+    pub finished: watch::Sender<Vec<bool>>,
 }
 
 #[derive(Debug)]
@@ -242,21 +243,26 @@ impl ToolDesk {
             repeat,
             needed,
             arrivals: t.arrivals.subscribe(),
-            follows: (index + 1..calls.len()).find(|&j| independent[j]),
-            finished: t.finished.subscribe(),
+            follows: follows(cassette, calls, index, &independent),
+            finished: t.finished.clone(),
         })
     }
+}
 
-    /// Records that call `index` of response `turn` has been answered.
-    pub fn finished(&self, session: &str, turn: usize, index: usize) {
-        let sessions = self
-            .sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(t) = sessions.get(session).and_then(|d| d.turns.get(&turn)) {
-            t.finished.send_modify(|f| f[index] = true);
-        }
-    }
+/// The call whose answer call `index` follows (see [`Claim::follows`]).
+fn follows(
+    cassette: &Cassette,
+    calls: &[ToolCall],
+    index: usize,
+    independent: &[bool],
+) -> Option<usize> {
+    let default = |c: &ToolCall| cassette.tool(&c.name).latency_ms.is_none();
+    let later = (index + 1..calls.len()).find(|&j| independent[j])?;
+    (independent[index]
+        && default(&calls[index])
+        && default(&calls[later])
+        && !cassette.tool(&calls[later].name).hangs)
+        .then_some(later)
 }
 
 /// The call with id `id` (turn, index), `None` when no call of the cassette has it.
@@ -442,8 +448,9 @@ mod tests {
             Some(2),
             "call 2 cannot be run: call 3 is next"
         );
-        assert_eq!(claim(3, &[]).follows, None, "the last call follows none");
-        desk.finished("s", 0, 2);
+        let last = claim(3, &[]);
+        assert_eq!(last.follows, None, "the last call follows none");
+        last.finished.send_modify(|f| f[2] = true);
         assert_eq!(*first.finished.borrow(), vec![false, false, true, false]);
     }
 }
