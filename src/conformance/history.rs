@@ -38,7 +38,9 @@ impl Rule for AlteredAssistantTurn {
                     .join(", ")
             };
             let interleaving_allowed = cx.facts().placement == ResultPlacement::AnyLaterItem;
-            if echoed.len() > 1 && served.tool_calls().count() > 0 && !interleaving_allowed {
+            // A second message echoes a turn only through one of its served call ids (see
+            // `echo`), so a turn echoed more than once has calls.
+            if echoed.len() > 1 && !interleaving_allowed {
                 out.push(TT006.finding(
                     turn,
                     format!(
@@ -401,5 +403,55 @@ impl Rule for RunawayLoop {
             });
             out.push(f);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::cassette::Cassette;
+
+    /// A turn whose calls each carry their own signature, echoed with the signature of the
+    /// second call dropped: the provider's error names the call that lost it, not the first
+    /// call, which kept its own.
+    #[test]
+    fn a_lost_signature_is_the_one_of_the_call_it_signed() {
+        let mut cassette = Cassette::load(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/gemini/pydantic-ai-3-flash-parallel3-multiturn.json"),
+        )
+        .unwrap();
+        let served = cassette.turns[0].assistant.as_mut().unwrap();
+        let Some(Block::Thinking(first)) = served.blocks.first().cloned() else {
+            panic!("the first call is signed: {:?}", served.blocks)
+        };
+        assert!(
+            matches!(served.blocks.get(2), Some(Block::ToolCall(_))),
+            "{:?}",
+            served.blocks
+        );
+        let mut second = first.clone();
+        second.signature = Some("c2Vjb25kIGNhbGw=".to_owned());
+        served.blocks.insert(2, Block::Thinking(second));
+        let request = cassette.turns[1].request.clone();
+        assert!(
+            request.thinking_required,
+            "a Gemini 3 model validates signatures"
+        );
+        let decoded = Ok(request);
+        let cx = RequestContext::new(&cassette, &decoded);
+        let mut out = Vec::new();
+        AlteredAssistantTurn.check_request(&cx, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        let Some(Rejection::Malformed(m)) = &out[0].rejection else {
+            panic!("the lost signature is rejected: {:?}", out[0])
+        };
+        let MalformedKind::Invalid { detail } = &m.problem else {
+            panic!("{m:?}")
+        };
+        let text = cx.facts().texts.missing_signature.unwrap();
+        assert_eq!(detail, &text("generate_topic", 1));
     }
 }

@@ -70,9 +70,6 @@ pub enum Issue {
         block: usize,
         /// The id.
         id: String,
-        /// Whether the provider sees it as an orphan (OpenAI: a `tool` message after another
-        /// kind of message) rather than only as a missing result of its call.
-        orphan: bool,
     },
     /// The ids of an assistant turn the provider finds unanswered (missing or misplaced),
     /// for the provider's error.
@@ -162,18 +159,11 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
                 }
             } else if calls_it || turn_of_call.contains_key(id) {
                 answered_at.insert(id, m);
-                let orphan = match placement {
-                    ResultPlacement::OwnMessages => message.role == Role::Tool && !placed,
-                    ResultPlacement::LeadingBlocksOfNextUserMessage
-                    | ResultPlacement::AnyLaterItem
-                    | ResultPlacement::AnywhereInNextUserMessage => owner.is_none() || !calls_it,
-                };
                 issues.push(Issue::Misplaced {
                     turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
                     message: m,
                     block: b,
                     id: id.to_owned(),
-                    orphan,
                 });
             } else {
                 issues.push(Issue::Unknown {
@@ -338,8 +328,7 @@ mod tests {
         assert!(
             issues.iter().any(|i| matches!(
                 i,
-                // Placed among the results after the last call, so not an orphan.
-                Issue::Misplaced { id, turn: 1, message: 4, orphan: false, .. } if id == "c1"
+                Issue::Misplaced { id, turn: 1, message: 4, .. } if id == "c1"
             )),
             "{issues:?}"
         );
@@ -349,9 +338,9 @@ mod tests {
         );
     }
 
-    /// A tool message after a user message is out of its place: an orphan.
+    /// A tool message after a user message is out of its place, and its call is unanswered.
     #[test]
-    fn a_tool_message_after_the_results_zone_is_an_orphan() {
+    fn a_tool_message_after_the_results_zone_is_misplaced() {
         let conversation = Conversation {
             messages: vec![
                 user("go"),
@@ -364,10 +353,65 @@ mod tests {
         assert!(
             issues.iter().any(|i| matches!(
                 i,
-                Issue::Misplaced { id, message: 3, orphan: true, .. } if id == "c1"
+                Issue::Misplaced { id, message: 3, .. } if id == "c1"
             )),
             "{issues:?}"
         );
+        assert!(
+            issues.iter().any(|i| matches!(
+                i,
+                Issue::Unanswered { turn: 1, ids, .. } if ids.as_ref() == ["c1".to_owned()]
+            )),
+            "{issues:?}"
+        );
+    }
+
+    /// One message of a generated conversation: an assistant message with calls (ids from a
+    /// small pool, so ids repeat across and within turns), a `tool` message with one result,
+    /// or a user message mixing text and results.
+    fn arbitrary_message() -> impl proptest::strategy::Strategy<Value = Message> {
+        use proptest::prelude::*;
+        let id = proptest::sample::select(vec!["a", "b", "c"]);
+        let block = prop_oneof![
+            id.clone().prop_map(|id| Block::ToolResult(ToolResult {
+                call_id: id.to_owned(),
+                content: serde_json::Value::String("ok".to_owned()),
+                is_error: false,
+            })),
+            Just(Block::Text {
+                text: "more".to_owned()
+            }),
+        ];
+        prop_oneof![
+            proptest::collection::vec(id.clone(), 0..4)
+                .prop_map(|ids| Message::new(Role::Assistant, ids.into_iter().map(call).collect())),
+            id.prop_map(result),
+            proptest::collection::vec(block, 1..4).prop_map(|b| Message::new(Role::User, b)),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A misplaced result never stands alone: its call is then unanswered where the
+        /// provider looks, so the provider's error for the request is the missing-results one
+        /// of that turn, whatever else is wrong.
+        #[test]
+        fn a_misplaced_result_always_leaves_its_turn_unanswered(
+            messages in proptest::collection::vec(arbitrary_message(), 1..9),
+            placement in proptest::sample::select(vec![
+                ResultPlacement::OwnMessages,
+                ResultPlacement::LeadingBlocksOfNextUserMessage,
+                ResultPlacement::AnyLaterItem,
+                ResultPlacement::AnywhereInNextUserMessage,
+            ]),
+        ) {
+            let issues = analyse(placement, &Conversation { messages });
+            let unanswered = unanswered(&issues);
+            for issue in &issues {
+                if let Issue::Misplaced { turn, .. } = issue {
+                    proptest::prop_assert!(unanswered.contains_key(turn), "{:?}", issues);
+                }
+            }
+        }
     }
 
     /// A turn that carries one id twice (as OpenAI-compatible servers send) is answered by

@@ -153,7 +153,6 @@ impl Rule for MisplacedToolResult {
                 message,
                 block,
                 id,
-                orphan,
             } = issue
             {
                 let texts = &cx.facts().texts;
@@ -163,13 +162,10 @@ impl Rule for MisplacedToolResult {
                     format!("the result for `{id}` is misplaced: {where_}"),
                     hint,
                 );
-                let orphan = (*orphan && cx.facts().placement == ResultPlacement::OwnMessages)
-                    .then(|| Rejection::OrphanResult {
-                        message: *message,
-                        block: *block,
-                        id: id.clone(),
-                    });
-                f.rejection = cx.unanswered_rejection(*turn).or(orphan);
+                // A misplaced result leaves its call unanswered where the provider looks, so
+                // the provider's error is that turn's missing results (pairing's property test
+                // `a_misplaced_result_always_leaves_its_turn_unanswered` holds it).
+                f.rejection = cx.unanswered_rejection(*turn);
                 out.push(f);
             }
         }
