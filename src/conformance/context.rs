@@ -225,7 +225,7 @@ fn answers<'a>(
         for (i, id) in ids.into_iter().enumerate() {
             calls.entry(id).or_default().push(i);
         }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(calls.len());
         let mut found = Vec::new();
         for (m, message) in messages.iter().enumerate().skip(a + 1) {
             if message.role == Role::Assistant {
