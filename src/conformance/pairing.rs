@@ -227,10 +227,11 @@ fn zone(
     a: usize,
 ) -> HashSet<(usize, usize)> {
     let messages = &conversation.messages;
-    if messages[a].tool_calls().next().is_none() {
+    let calls = messages[a].tool_calls().count();
+    if calls == 0 {
         return HashSet::new();
     }
-    let mut positions = HashSet::with_capacity(messages[a].tool_calls().count());
+    let mut positions = HashSet::with_capacity(calls);
     match placement {
         // Any later position answers; `analyse` pairs those by id without a zone.
         ResultPlacement::AnyLaterItem => {}
@@ -307,15 +308,16 @@ mod tests {
         )
     }
 
+    fn result_block(id: &str) -> Block {
+        Block::ToolResult(ToolResult {
+            call_id: id.to_owned(),
+            content: serde_json::Value::String("ok".to_owned()),
+            is_error: false,
+        })
+    }
+
     fn result(id: &str) -> Message {
-        Message::new(
-            Role::Tool,
-            vec![Block::ToolResult(ToolResult {
-                call_id: id.to_owned(),
-                content: serde_json::Value::String("ok".to_owned()),
-                is_error: false,
-            })],
-        )
+        Message::new(Role::Tool, vec![result_block(id)])
     }
 
     /// A result for a call of an earlier turn, sent after a later assistant turn, is that
@@ -380,11 +382,7 @@ mod tests {
         use proptest::prelude::*;
         let id = proptest::sample::select(vec!["a", "b", "c"]);
         let block = prop_oneof![
-            id.clone().prop_map(|id| Block::ToolResult(ToolResult {
-                call_id: id.to_owned(),
-                content: serde_json::Value::String("ok".to_owned()),
-                is_error: false,
-            })),
+            id.clone().prop_map(result_block),
             Just(Block::Text {
                 text: "more".to_owned()
             }),
