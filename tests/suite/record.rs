@@ -23,6 +23,8 @@ struct Recorder {
     child: Child,
     url: String,
     lines: Arc<Mutex<Vec<String>>>,
+    /// The thread that reads stderr: it ends when the recorder's stderr closes.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Recorder {
@@ -44,7 +46,7 @@ impl Recorder {
             .to_owned();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
@@ -53,6 +55,7 @@ impl Recorder {
             child,
             url,
             lines: seen,
+            reader: Some(reader),
         }
     }
 
@@ -79,7 +82,12 @@ impl Recorder {
             .status()
             .expect("kill runs");
         assert!(status.success());
-        self.child.wait().unwrap().code()
+        let code = self.child.wait().unwrap().code();
+        // Everything it printed before exiting is read before anyone looks at it.
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        code
     }
 }
 
