@@ -19,6 +19,7 @@ pub mod openai_responses;
 mod registry;
 mod rejection;
 pub mod sse;
+mod typed;
 
 pub use codec::{
     Codec, DecodedRequest, Env, Facts, Pairing, RequestMeta, ResultPlacement, Route, Texts,

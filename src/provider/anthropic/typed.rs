@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 use super::request::{has_tool_blocks, parallel_tool_calls, push_merged, thinking_required};
 use super::wire::{REDACTED_THINKING, THINKING};
 use crate::provider::DecodedRequest;
+use crate::provider::typed::{CompactJson, KeyName};
 use crate::transcript::{Block, Conversation, Message, Role, Thinking, ToolCall, ToolResult};
 
 /// The request body's fields the decoding reads; others are skipped.
@@ -171,31 +172,6 @@ impl<'de> Visitor<'de> for MessageVisitor {
     }
 }
 
-/// A key or a short string, borrowed where it has no escapes.
-struct KeyName<'a>(std::borrow::Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for KeyName<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = KeyName<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(KeyName(v.into()))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(KeyName(v.to_owned().into()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(KeyName(v.into()))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
 /// A message's `content`: a string (one text block) or a list of blocks.
 struct Content(Vec<Block>);
 
@@ -230,15 +206,16 @@ struct WireBlock(Block);
 
 /// The fields of a block that some block type reads, as they came.
 #[derive(Default)]
-struct BlockFields {
-    kind: Option<String>,
+struct BlockFields<'a> {
+    kind: Option<KeyName<'a>>,
     text: Option<String>,
     thinking: Option<String>,
     signature: Option<String>,
     data: Option<String>,
     id: Option<String>,
     name: Option<String>,
-    input: Option<Value>,
+    /// The compact text of `input`, and whether it is an object.
+    input: Option<(String, bool)>,
     tool_use_id: Option<String>,
     content: Option<Value>,
     is_error: Option<bool>,
@@ -265,7 +242,10 @@ impl<'de> Visitor<'de> for BlockVisitor {
         let mut f = BlockFields::default();
         while let Some(key) = map.next_key::<KeyName<'de>>()? {
             let slot = match key.0.as_ref() {
-                "type" => &mut f.kind,
+                "type" => {
+                    f.kind = Some(map.next_value()?);
+                    continue;
+                }
                 "text" => &mut f.text,
                 "thinking" => &mut f.thinking,
                 "signature" => &mut f.signature,
@@ -274,7 +254,11 @@ impl<'de> Visitor<'de> for BlockVisitor {
                 "name" => &mut f.name,
                 "tool_use_id" => &mut f.tool_use_id,
                 "input" => {
-                    f.input = Some(map.next_value()?);
+                    let mut text = Vec::new();
+                    map.next_value_seed(CompactJson(&mut text))?;
+                    let object = text.first() == Some(&b'{');
+                    let text = String::from_utf8(text).map_err(|_| unsure::<A::Error>())?;
+                    f.input = Some((text, object));
                     continue;
                 }
                 "content" => {
@@ -296,28 +280,28 @@ impl<'de> Visitor<'de> for BlockVisitor {
     }
 }
 
-fn block(f: BlockFields) -> Option<Block> {
-    let kind = f.kind?;
-    Some(match kind.as_str() {
+fn block(f: BlockFields<'_>) -> Option<Block> {
+    let kind = f.kind?.0;
+    Some(match kind.as_ref() {
         "text" => Block::Text { text: f.text? },
         THINKING => Block::Thinking(Thinking {
             text: f.thinking?,
             signature: Some(f.signature?),
             id: None,
-            kind,
+            kind: kind.into_owned(),
         }),
         REDACTED_THINKING => Block::Thinking(Thinking {
             text: f.data?,
             signature: None,
             id: None,
-            kind,
+            kind: kind.into_owned(),
         }),
         "tool_use" => {
-            let input = f.input.filter(Value::is_object)?;
+            let (arguments, _) = f.input.filter(|(_, object)| *object)?;
             Block::ToolCall(ToolCall {
                 id: f.id?,
                 name: f.name?,
-                arguments: input.to_string(),
+                arguments,
                 item_id: None,
             })
         }
@@ -330,7 +314,9 @@ fn block(f: BlockFields) -> Option<Block> {
             },
             is_error: f.is_error.unwrap_or(false),
         }),
-        _ => Block::Other { kind },
+        _ => Block::Other {
+            kind: kind.into_owned(),
+        },
     })
 }
 
@@ -430,6 +416,22 @@ mod tests {
         ] {
             assert!(!agrees(&body), "{}", String::from_utf8_lossy(&body));
         }
+    }
+
+    #[test]
+    fn a_tool_input_with_a_repeated_key_is_left_to_the_checked_path_which_keeps_the_last_value() {
+        let body = br#"{"model": "m", "max_tokens": 10, "tools": [{"name": "f"}], "messages": [
+            {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "t", "name": "f", "input": {"a": 1, "b": 0, "a": 2}}]}]}"#;
+        assert!(!agrees(body));
+        let checked = decode_request(&serde_json::from_slice(body).unwrap()).unwrap();
+        let call = checked.conversation.messages[0]
+            .tool_calls()
+            .next()
+            .unwrap();
+        assert_eq!(call.arguments, r#"{"a":2,"b":0}"#);
+        let unrepeated = String::from_utf8_lossy(body).replace(r#""b": 0, "a": 2"#, r#""b": 0"#);
+        assert!(agrees(unrepeated.as_bytes()));
     }
 
     #[test]
