@@ -89,16 +89,19 @@ pub trait Codec: Send + Sync + fmt::Debug {
     fn sse_to_json(&self, frames: &[String]) -> Result<String, ResponseError>;
 
     /// The stream the provider's API sends for a recorded stream `frames` to a loop whose
-    /// `request` did not turn on a stream shape the recording has (Gemini's `partialArgs`
+    /// request did not turn on a stream shape the recording has (Gemini's `partialArgs`
     /// argument streaming is sent only on request): the same turn re-encoded. `None` when the
     /// recorded frames fit the request and go out verbatim (the default).
     ///
+    /// `request` gives the request body; it is called only when the recording has such a
+    /// shape, so a stream served verbatim never builds a `Value` of the body.
+    ///
     /// # Errors
     /// The stream does not decode.
-    fn restream(
+    fn restream<'v>(
         &self,
         frames: &[String],
-        request: &Value,
+        request: &dyn Fn() -> &'v Value,
     ) -> Option<Result<Vec<String>, ResponseError>> {
         let _ = (frames, request);
         None

@@ -75,7 +75,7 @@ impl Served {
         &self,
         t: usize,
         asks_stream: bool,
-        request: impl FnOnce() -> Option<&'v Value>,
+        request: impl Fn() -> Option<&'v Value>,
     ) -> Option<Reply> {
         let codec = self.cassette.provider().codec();
         let request = || request().unwrap_or(&Value::Null);
@@ -94,7 +94,7 @@ impl Served {
                     body: Bytes::from(text),
                 })
             }
-            (ResponseBody::Sse { frames }, true) => codec.restream(frames, request())?.map(sse),
+            (ResponseBody::Sse { frames }, true) => codec.restream(frames, &request)?.map(sse),
         };
         Some(encoded.unwrap_or_else(|e| {
             Reply::error(

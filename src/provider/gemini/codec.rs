@@ -148,10 +148,10 @@ impl Codec for Gemini {
         super::reencode::sse_to_json(frames)
     }
 
-    fn restream(
+    fn restream<'v>(
         &self,
         frames: &[String],
-        request: &Value,
+        request: &dyn Fn() -> &'v Value,
     ) -> Option<Result<Vec<String>, ResponseError>> {
         super::reencode::restream(frames, request)
     }
