@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::request::decode_message;
 use crate::provider::DecodedRequest;
+use crate::provider::typed::KeyName;
 use crate::transcript::Conversation;
 
 /// The request body's fields the decoding reads; others are skipped.
@@ -132,12 +133,12 @@ impl<'de> Deserialize<'de> for Tool {
                     kind: None,
                     fields: Vec::new(),
                 };
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "type" {
+                while let Some(key) = map.next_key::<KeyName<'de>>()? {
+                    if key.0 == "type" {
                         tool.kind = Some(map.next_value::<String>()?);
                     } else {
                         let named = map.next_value::<Named>()?;
-                        tool.fields.push((key, named));
+                        tool.fields.push((key.0.into_owned(), named));
                     }
                 }
                 Ok(tool)
@@ -164,8 +165,8 @@ impl<'de> Visitor<'de> for NamedVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Named, A::Error> {
         let mut name = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "name" {
+        while let Some(key) = map.next_key::<KeyName<'de>>()? {
+            if key.0 == "name" {
                 name = Some(match map.next_value::<Value>()? {
                     Value::String(text) => Name::Text(text),
                     _ => Name::Other,
