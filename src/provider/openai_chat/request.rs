@@ -157,16 +157,21 @@ pub(super) fn decode_assistant(
     path: &str,
 ) -> Result<Message, Malformed> {
     let mut blocks = decode_content(message.get("content"), path, ASSISTANT_PARTS, false)?;
-    let calls_path = format!("{path}.tool_calls");
     let calls = match message.get("tool_calls") {
         None | Some(Value::Null) => &[][..],
         Some(Value::Array(calls)) => calls.as_slice(),
-        Some(other) => return Err(Malformed::wrong_type(calls_path, "an array", other)),
+        Some(other) => {
+            return Err(Malformed::wrong_type(
+                format!("{path}.tool_calls"),
+                "an array",
+                other,
+            ));
+        }
     };
     for (k, call) in calls.iter().enumerate() {
         blocks.push(Block::ToolCall(decode_tool_call(
             call,
-            &format!("{calls_path}[{k}]"),
+            &format!("{path}.tool_calls[{k}]"),
         )?));
     }
     Ok(Message::new(Role::Assistant, blocks))
@@ -213,19 +218,23 @@ pub(super) fn decode_content(
     allowed: &[&str],
     required: bool,
 ) -> Result<Vec<Block>, Malformed> {
-    let path = format!("{path}.content");
+    // Built only where it is read: a string content (the usual case) needs no path.
+    let path = || format!("{path}.content");
     match content {
-        None if required => Err(Malformed::new(path, MalformedKind::Missing)),
+        None if required => Err(Malformed::new(path(), MalformedKind::Missing)),
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(text)) if text.is_empty() => Ok(Vec::new()),
         Some(Value::String(text)) => Ok(vec![Block::Text { text: text.clone() }]),
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .enumerate()
-            .map(|(i, part)| decode_part(part, &format!("{path}[{i}]"), allowed))
-            .collect(),
+        Some(Value::Array(parts)) => {
+            let path = path();
+            parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| decode_part(part, &format!("{path}[{i}]"), allowed))
+                .collect()
+        }
         Some(other) => Err(Malformed::wrong_type(
-            path,
+            path(),
             "one of a string or array of objects",
             other,
         )),
@@ -283,11 +292,12 @@ pub(super) fn required_str<'a>(
     key: &str,
     path: &str,
 ) -> Result<&'a str, Malformed> {
-    json::string(
-        required(object, key, path)?,
-        &field_path(path, key),
-        "a string",
-    )
+    // The field's path is built for the error only: this runs for every field of every
+    // message a request carries.
+    let value = required(object, key, path)?;
+    value
+        .as_str()
+        .ok_or_else(|| Malformed::wrong_type(field_path(path, key), "a string", value))
 }
 
 /// The function tools a request declares (`tools[].function`), in neutral terms; anything else
@@ -511,6 +521,49 @@ mod tests {
         let err = decode_request(&request(json!([{"role": "robot", "content": "x"}]))).unwrap_err();
         assert_eq!(err.path, "messages[0].role");
         assert!(matches!(err.problem, MalformedKind::Invalid { .. }));
+    }
+
+    #[test]
+    fn a_content_or_calls_of_the_wrong_shape_name_their_own_path() {
+        let cases = [
+            (
+                json!({"role": "user"}),
+                "messages[1].content",
+                MalformedKind::Missing,
+            ),
+            (
+                json!({"role": "user", "content": 7}),
+                "messages[1].content",
+                MalformedKind::WrongType {
+                    expected: "one of a string or array of objects".into(),
+                    found: "a number".into(),
+                },
+            ),
+            (
+                json!({"role": "assistant", "content": null, "tool_calls": {}}),
+                "messages[1].tool_calls",
+                MalformedKind::WrongType {
+                    expected: "an array".into(),
+                    found: "an object".into(),
+                },
+            ),
+            (
+                json!({"role": "tool", "tool_call_id": 3, "content": "x"}),
+                "messages[1].tool_call_id",
+                MalformedKind::WrongType {
+                    expected: "a string".into(),
+                    found: "a number".into(),
+                },
+            ),
+        ];
+        for (message, path, problem) in cases {
+            let body = request(json!([{"role": "user", "content": "hi"}, message]));
+            assert_eq!(
+                decode_request(&body).unwrap_err(),
+                Malformed::new(path, problem),
+                "{message}"
+            );
+        }
     }
 
     #[test]
