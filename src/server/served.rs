@@ -70,7 +70,9 @@ impl Served {
     /// fit what the loop asked for (`asks_stream`; `request` is what it sent, for stream
     /// options): recorded in the other mode, or streamed in a shape the request did not turn
     /// on. `None`: the recorded reply goes out verbatim.
-    /// `request` is called only when the turn is encoded.
+    /// `request` is called only where the answer depends on it: a JSON recording sent as a
+    /// stream, or a recorded stream in a shape that only some requests turn on
+    /// ([`crate::provider::Codec::restream`]); a stream served as recorded never parses the body.
     pub(super) fn reencoded_for<'v>(
         &self,
         t: usize,
