@@ -14,6 +14,7 @@
 //! and memory linear in N, however many ids a hostile loop invents.
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::provider::{Rejection, ResultPlacement};
@@ -83,6 +84,24 @@ pub enum Issue {
     },
 }
 
+/// The latest assistant message that carries a call id, as the analysis walks the messages.
+#[derive(Clone, Copy)]
+struct CallSite {
+    /// Index of the assistant message.
+    message: usize,
+    /// 1-based model turn of that message.
+    turn: usize,
+    /// How many calls of that message carry the id (more than one only when the model sent
+    /// an id twice): an id is answered twice only past that count.
+    carried: usize,
+}
+
+/// The first result that answered an id, and how many results have answered it.
+struct Answer {
+    message: usize,
+    count: usize,
+}
+
 /// Classifies every call and result of `conversation` as a provider that wants results at
 /// `placement` reads them.
 #[must_use]
@@ -92,58 +111,66 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
     // The maps of ids are sized for every call up front: growing them one insert at a time
     // was a tenth of a judged request's cost.
     let calls: usize = messages.iter().map(|m| m.tool_calls().count()).sum();
-    let mut turn_of_call: HashMap<&str, usize> = HashMap::with_capacity(calls);
-    let mut answered_at: HashMap<&str, usize> = HashMap::with_capacity(calls);
+    let mut sites: HashMap<&str, CallSite> = HashMap::with_capacity(calls);
+    let mut answered: HashMap<&str, Answer> = HashMap::with_capacity(calls);
+    // (assistant message, id) for each call answered where the provider looks for it.
+    let mut answered_in_zone: HashSet<(usize, &str)> = HashSet::with_capacity(calls);
     let mut assistant_turn = 0;
-    let mut current: Option<(usize, HashSet<&str>)> = None;
-    let mut in_zone: HashSet<(usize, usize)> = HashSet::new();
-    let mut zone_answered: HashMap<usize, HashSet<&str>> = HashMap::with_capacity(messages.len());
+    // The latest assistant message, when it has calls.
+    let mut owner: Option<usize> = None;
+    let mut in_zone = Zone::default();
     let any_later = placement == ResultPlacement::AnyLaterItem;
-    let mut message_of_call: HashMap<&str, usize> = HashMap::with_capacity(calls);
-    // How many calls of its assistant message carry each id (more than one only when the
-    // model sent an id twice), and how many results have answered it: an id is answered
-    // twice only past that count.
-    let mut carried: HashMap<&str, usize> = HashMap::with_capacity(calls);
-    let mut answers: HashMap<&str, usize> = HashMap::new();
 
     for (m, message) in messages.iter().enumerate() {
         if message.role == Role::Assistant {
             assistant_turn += 1;
-            let mut ids: HashSet<&str> = HashSet::with_capacity(message.tool_calls().count());
-            ids.extend(message.tool_calls().map(|c| c.id.as_str()));
-            for id in &ids {
-                carried.insert(id, message.tool_calls().filter(|c| c.id == *id).count());
-                turn_of_call.insert(id, assistant_turn);
-                message_of_call.insert(id, m);
+            owner = None;
+            let here = CallSite {
+                message: m,
+                turn: assistant_turn,
+                carried: 0,
+            };
+            for call in message.tool_calls() {
+                owner = Some(m);
+                // An id an earlier turn carried now belongs to this one.
+                let site = sites.entry(call.id.as_str()).or_insert(here);
+                if site.message != m {
+                    *site = here;
+                }
+                site.carried += 1;
             }
-            current = Some((m, ids));
             in_zone = zone(placement, conversation, m);
             continue;
         }
         for (b, result) in message.tool_results() {
             let id = result.call_id.as_str();
-            let placed = in_zone.contains(&(m, b));
-            let owner = current.as_ref().filter(|(_, ids)| !ids.is_empty());
-            if let Some(&first) = answered_at.get(id) {
-                let n = answers.entry(id).or_insert(1);
-                if *n < carried.get(id).copied().unwrap_or(1) {
-                    *n += 1;
+            let placed = in_zone.contains(m, b);
+            let site = sites.get(id);
+            if let Some(answer) = answered.get_mut(id) {
+                if answer.count < site.map_or(1, |s| s.carried) {
+                    answer.count += 1;
                     continue;
                 }
                 issues.push(Issue::Duplicate {
-                    turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
+                    turn: site.map_or(assistant_turn, |s| s.turn),
                     id: id.to_owned(),
-                    first_message: first,
+                    first_message: answer.message,
                     second_message: m,
                     second_block: b,
                 });
                 continue;
             }
             if any_later {
-                match message_of_call.get(id) {
-                    Some(&a) => {
-                        answered_at.insert(id, m);
-                        zone_answered.entry(a).or_default().insert(id);
+                match site {
+                    Some(site) => {
+                        answered.insert(
+                            id,
+                            Answer {
+                                message: m,
+                                count: 1,
+                            },
+                        );
+                        answered_in_zone.insert((site.message, id));
                     }
                     None => issues.push(Issue::Unknown {
                         message: m,
@@ -155,19 +182,29 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
                 }
                 continue;
             }
-            let calls_it = owner.is_some_and(|(_, ids)| ids.contains(id));
+            // Whether the latest assistant message calls this id.
+            let calls_it = owner.is_some_and(|a| site.is_some_and(|s| s.message == a));
             if placed && calls_it {
-                answered_at.insert(id, m);
-                if let Some((a, ids)) = owner {
-                    zone_answered
-                        .entry(*a)
-                        .or_insert_with(|| HashSet::with_capacity(ids.len()))
-                        .insert(id);
+                answered.insert(
+                    id,
+                    Answer {
+                        message: m,
+                        count: 1,
+                    },
+                );
+                if let Some(a) = owner {
+                    answered_in_zone.insert((a, id));
                 }
-            } else if calls_it || turn_of_call.contains_key(id) {
-                answered_at.insert(id, m);
+            } else if let Some(site) = site {
+                answered.insert(
+                    id,
+                    Answer {
+                        message: m,
+                        count: 1,
+                    },
+                );
                 issues.push(Issue::Misplaced {
-                    turn: turn_of_call.get(id).copied().unwrap_or(assistant_turn),
+                    turn: site.turn,
                     message: m,
                     block: b,
                     id: id.to_owned(),
@@ -192,14 +229,13 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
             continue;
         }
         assistant_turn += 1;
-        let answered = zone_answered.get(&a);
         let mut unanswered = Vec::new();
         for call in message.tool_calls() {
-            if answered.is_some_and(|ids| ids.contains(call.id.as_str())) {
+            if answered_in_zone.contains(&(a, call.id.as_str())) {
                 continue;
             }
             unanswered.push(call.id.clone());
-            if !answered_at.contains_key(call.id.as_str()) {
+            if !answered.contains_key(call.id.as_str()) {
                 issues.push(Issue::Missing {
                     assistant: a,
                     turn: assistant_turn,
@@ -219,47 +255,56 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
     issues
 }
 
-/// The (message, block) positions where the provider looks for the results of the calls of
-/// assistant message `a`.
-fn zone(
-    placement: ResultPlacement,
-    conversation: &Conversation,
-    a: usize,
-) -> HashSet<(usize, usize)> {
-    let messages = &conversation.messages;
-    let calls = messages[a].tool_calls().count();
-    if calls == 0 {
-        return HashSet::new();
+/// The result positions where the provider looks for the results of one assistant message's
+/// calls: blocks below `blocks` of the messages in `messages`. Only result blocks are ever
+/// looked up.
+#[derive(Default)]
+struct Zone {
+    messages: Range<usize>,
+    blocks: usize,
+}
+
+impl Zone {
+    fn contains(&self, message: usize, block: usize) -> bool {
+        self.messages.contains(&message) && block < self.blocks
     }
-    let mut positions = HashSet::with_capacity(calls);
+}
+
+/// Where the provider looks for the results of the calls of assistant message `a`.
+fn zone(placement: ResultPlacement, conversation: &Conversation, a: usize) -> Zone {
+    let messages = &conversation.messages;
+    if messages[a].tool_calls().next().is_none() {
+        return Zone::default();
+    }
+    let next_is_user = messages.get(a + 1).is_some_and(|m| m.role == Role::User);
     match placement {
         // Any later position answers; `analyse` pairs those by id without a zone.
-        ResultPlacement::AnyLaterItem => {}
+        ResultPlacement::AnyLaterItem => Zone::default(),
         ResultPlacement::OwnMessages => {
-            for (m, message) in messages.iter().enumerate().skip(a + 1) {
-                if message.role != Role::Tool {
-                    break;
-                }
-                positions.extend(message.tool_results().map(|(b, _)| (m, b)));
+            let run = messages[a + 1..]
+                .iter()
+                .take_while(|m| m.role == Role::Tool)
+                .count();
+            Zone {
+                messages: (a + 1)..(a + 1 + run),
+                blocks: usize::MAX,
             }
         }
-        ResultPlacement::LeadingBlocksOfNextUserMessage => {
-            if let Some(next) = messages.get(a + 1).filter(|m| m.role == Role::User) {
-                for (b, block) in next.blocks.iter().enumerate() {
-                    if !matches!(block, Block::ToolResult(_)) {
-                        break;
-                    }
-                    positions.insert((a + 1, b));
-                }
-            }
-        }
-        ResultPlacement::AnywhereInNextUserMessage => {
-            if let Some(next) = messages.get(a + 1).filter(|m| m.role == Role::User) {
-                positions.extend(next.tool_results().map(|(b, _)| (a + 1, b)));
-            }
-        }
+        ResultPlacement::LeadingBlocksOfNextUserMessage if next_is_user => Zone {
+            messages: (a + 1)..(a + 2),
+            blocks: messages[a + 1]
+                .blocks
+                .iter()
+                .take_while(|b| matches!(b, Block::ToolResult(_)))
+                .count(),
+        },
+        ResultPlacement::AnywhereInNextUserMessage if next_is_user => Zone {
+            messages: (a + 1)..(a + 2),
+            blocks: usize::MAX,
+        },
+        ResultPlacement::LeadingBlocksOfNextUserMessage
+        | ResultPlacement::AnywhereInNextUserMessage => Zone::default(),
     }
-    positions
 }
 
 /// The provider's rejection for the unanswered calls of each turn (1-based), shared by TT001,
