@@ -420,6 +420,187 @@ mod tests {
         );
     }
 
+    fn assistant(ids: &[&str]) -> Message {
+        if ids.is_empty() {
+            return Message::new(
+                Role::Assistant,
+                vec![Block::Text {
+                    text: "thinking aloud".to_owned(),
+                }],
+            );
+        }
+        Message::new(Role::Assistant, ids.iter().map(|id| call(id)).collect())
+    }
+
+    fn user_blocks(blocks: Vec<Block>) -> Message {
+        Message::new(Role::User, blocks)
+    }
+
+    fn text() -> Block {
+        Block::Text {
+            text: "note".to_owned(),
+        }
+    }
+
+    /// The issues in a short form a table can hold.
+    fn short(issues: &[Issue]) -> Vec<String> {
+        issues
+            .iter()
+            .map(|issue| match issue {
+                Issue::Missing { turn, id, .. } => format!("missing {id} of turn {turn}"),
+                Issue::Unknown { message, id, .. } => format!("unknown {id} in {message}"),
+                Issue::Duplicate { id, .. } => format!("duplicate {id}"),
+                Issue::Misplaced {
+                    message, block, id, ..
+                } => format!("misplaced {id} at {message}.{block}"),
+                Issue::Unanswered { turn, ids, .. } => {
+                    format!("turn {turn} unanswered: {}", ids.join(" "))
+                }
+            })
+            .collect()
+    }
+
+    /// Where each placement looks for a turn's results, with the calling assistant message
+    /// first and later in the conversation (a zone is counted from its assistant message).
+    #[test]
+    fn each_placement_finds_results_where_its_provider_looks_and_only_there() {
+        use ResultPlacement::{
+            AnyLaterItem, AnywhereInNextUserMessage, LeadingBlocksOfNextUserMessage, OwnMessages,
+        };
+        let later = |tail: Vec<Message>| {
+            let mut messages = vec![user("go"), assistant(&[]), user("and?")];
+            messages.extend(tail);
+            messages
+        };
+        let cases: Vec<(ResultPlacement, Vec<Message>, Vec<&str>)> = vec![
+            (
+                OwnMessages,
+                vec![
+                    user("go"),
+                    assistant(&["a", "b"]),
+                    result("a"),
+                    result("b"),
+                    user("ok"),
+                ],
+                vec![],
+            ),
+            (
+                OwnMessages,
+                later(vec![assistant(&["a"]), result("a")]),
+                vec![],
+            ),
+            (
+                OwnMessages,
+                later(vec![assistant(&["a", "b"]), result("b"), result("a")]),
+                vec![],
+            ),
+            (
+                OwnMessages,
+                vec![
+                    user("go"),
+                    assistant(&["a", "b"]),
+                    result("a"),
+                    user("hm"),
+                    result("b"),
+                ],
+                vec!["misplaced b at 4.0", "turn 1 unanswered: b"],
+            ),
+            (
+                OwnMessages,
+                vec![user("go"), assistant(&["a"])],
+                vec!["missing a of turn 1", "turn 1 unanswered: a"],
+            ),
+            (
+                LeadingBlocksOfNextUserMessage,
+                vec![
+                    user("go"),
+                    assistant(&["a", "b"]),
+                    user_blocks(vec![result_block("a"), result_block("b"), text()]),
+                ],
+                vec![],
+            ),
+            (
+                LeadingBlocksOfNextUserMessage,
+                later(vec![
+                    assistant(&["a", "b"]),
+                    user_blocks(vec![result_block("b"), result_block("a")]),
+                ]),
+                vec![],
+            ),
+            (
+                LeadingBlocksOfNextUserMessage,
+                vec![
+                    user("go"),
+                    assistant(&["a", "b"]),
+                    user_blocks(vec![result_block("a"), text(), result_block("b")]),
+                ],
+                vec!["misplaced b at 2.2", "turn 1 unanswered: b"],
+            ),
+            (
+                LeadingBlocksOfNextUserMessage,
+                vec![user("go"), assistant(&["a"]), result("a")],
+                vec!["misplaced a at 2.0", "turn 1 unanswered: a"],
+            ),
+            (
+                AnywhereInNextUserMessage,
+                vec![
+                    user("go"),
+                    assistant(&["a", "b"]),
+                    user_blocks(vec![text(), result_block("b"), result_block("a")]),
+                ],
+                vec![],
+            ),
+            (
+                AnywhereInNextUserMessage,
+                later(vec![
+                    assistant(&["a"]),
+                    user_blocks(vec![text(), result_block("a")]),
+                ]),
+                vec![],
+            ),
+            (
+                AnywhereInNextUserMessage,
+                vec![user("go"), assistant(&["a"]), result("a")],
+                vec!["misplaced a at 2.0", "turn 1 unanswered: a"],
+            ),
+            (
+                AnywhereInNextUserMessage,
+                vec![
+                    user("go"),
+                    assistant(&["a"]),
+                    user("hm"),
+                    user_blocks(vec![result_block("a")]),
+                ],
+                vec!["misplaced a at 3.0", "turn 1 unanswered: a"],
+            ),
+            (
+                AnyLaterItem,
+                vec![
+                    user("go"),
+                    assistant(&["a", "b"]),
+                    user("hm"),
+                    result("b"),
+                    result("a"),
+                ],
+                vec![],
+            ),
+            (
+                AnyLaterItem,
+                vec![user("go"), assistant(&["a"]), result("z")],
+                vec![
+                    "unknown z in 2",
+                    "missing a of turn 1",
+                    "turn 1 unanswered: a",
+                ],
+            ),
+        ];
+        for (placement, messages, expected) in cases {
+            let conversation = Conversation { messages };
+            let issues = analyse(placement, &conversation);
+            assert_eq!(short(&issues), expected, "{placement:?}: {conversation:?}");
+        }
+    }
+
     /// One message of a generated conversation: an assistant message with calls (ids from a
     /// small pool, so ids repeat across and within turns), a `tool` message with one result,
     /// or a user message mixing text and results.
