@@ -219,23 +219,14 @@ fn answers<'a>(
         } else {
             served.iter().map(|c| c.id.as_str()).collect()
         };
-        // An id the model sent twice answers its calls in turn: the k-th result for it is
-        // the k-th call's.
-        let mut calls: HashMap<&str, Vec<usize>> = HashMap::with_capacity(ids.len());
-        for (i, id) in ids.into_iter().enumerate() {
-            calls.entry(id).or_default().push(i);
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(calls.len());
-        let mut found = Vec::new();
+        let mut calls = CallsById::new(ids);
+        let mut found = Vec::with_capacity(calls.len());
         for (m, message) in messages.iter().enumerate().skip(a + 1) {
             if message.role == Role::Assistant {
                 break;
             }
             for (b, result) in message.tool_results() {
-                if let Some(positions) = calls.get(result.call_id.as_str()) {
-                    let k = seen.entry(result.call_id.as_str()).or_default();
-                    let call = positions[(*k).min(positions.len() - 1)];
-                    *k += 1;
+                if let Some(call) = calls.answer(result.call_id.as_str()) {
                     found.push(Answer {
                         call,
                         message: m,
@@ -251,6 +242,41 @@ fn answers<'a>(
         }
     }
     out
+}
+
+/// The calls of one turn by id, for pairing results with them in order. An id the model sent
+/// twice answers its calls in turn: the k-th result for it is the k-th call's (the last
+/// call's past that). One map and one list, however the ids repeat.
+struct CallsById<'a> {
+    /// Each id's next call still to answer.
+    next: HashMap<&'a str, usize>,
+    /// For each call, the next call of the same id, if any.
+    later: Vec<Option<usize>>,
+}
+
+impl<'a> CallsById<'a> {
+    fn new(ids: Vec<&'a str>) -> Self {
+        let mut next = HashMap::with_capacity(ids.len());
+        let mut later = vec![None; ids.len()];
+        for (i, id) in ids.into_iter().enumerate().rev() {
+            later[i] = next.insert(id, i);
+        }
+        Self { next, later }
+    }
+
+    fn len(&self) -> usize {
+        self.later.len()
+    }
+
+    /// The position of the call a result for `id` answers, if the turn has such a call.
+    fn answer(&mut self, id: &str) -> Option<usize> {
+        let next = self.next.get_mut(id)?;
+        let call = *next;
+        if let Some(after) = self.later[call] {
+            *next = after;
+        }
+        Some(call)
+    }
 }
 
 #[cfg(test)]
@@ -281,5 +307,28 @@ mod tests {
         let decoded = Ok(healthy.turns[1].request.clone());
         let cx = RequestContext::new(&healthy, &decoded);
         assert!(!cx.has_failing_call(1));
+    }
+
+    #[test]
+    fn results_for_a_repeated_id_answer_its_calls_in_turn_then_stay_on_the_last() {
+        let mut calls = CallsById::new(vec!["x", "y", "x", "z", "x"]);
+        assert_eq!(calls.len(), 5);
+        let answered: Vec<Option<usize>> = ["x", "y", "x", "w", "x", "x", "y", "z"]
+            .into_iter()
+            .map(|id| calls.answer(id))
+            .collect();
+        assert_eq!(
+            answered,
+            [
+                Some(0),
+                Some(1),
+                Some(2),
+                None,
+                Some(4),
+                Some(4),
+                Some(1),
+                Some(3)
+            ]
+        );
     }
 }
