@@ -70,7 +70,7 @@ impl Tools for CassetteTools {
             }
             Ok(cassette.recorded_result(turn, &call.id).map_or_else(
                 || Value::String(format!("{} done", call.name)),
-                |r| r.content,
+                |r| r.content.clone(),
             ))
         })
     }

@@ -312,7 +312,7 @@ impl Cassette {
     /// The recorded result for call `call_id` of response `turn`: what request `turn + 1`
     /// answered it with.
     #[must_use]
-    pub fn recorded_result(&self, turn: usize, call_id: &str) -> Option<ToolResult> {
+    pub fn recorded_result(&self, turn: usize, call_id: &str) -> Option<&ToolResult> {
         let next = self.turns.get(turn + 1)?;
         next.request
             .conversation
@@ -321,7 +321,6 @@ impl Cassette {
             .flat_map(|m| m.tool_results())
             .map(|(_, r)| r)
             .find(|r| r.call_id == call_id)
-            .cloned()
     }
 
     /// The first user message's text.

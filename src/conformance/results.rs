@@ -6,6 +6,7 @@ use super::finding::{Finding, Severity};
 use super::pairing::Issue;
 use super::rule::{Rule, RuleInfo};
 use crate::provider::{Pairing, Rejection, ResultPlacement};
+use crate::transcript::ToolResult;
 
 /// TT001.
 pub struct MissingToolResult;
@@ -257,29 +258,34 @@ impl Rule for ResultMismatch {
         for TurnAnswers { turn, found } in cx.answers() {
             let turn = *turn;
             let calls = cx.cassette.calls(turn - 1);
-            let recorded: Vec<Option<String>> = calls
+            let recorded: Vec<Option<&ToolResult>> = calls
                 .iter()
-                .map(|c| {
-                    cx.cassette
-                        .recorded_result(turn - 1, &c.id)
-                        .map(|r| r.text())
-                })
+                .map(|c| cx.cassette.recorded_result(turn - 1, &c.id))
                 .collect();
+            // The recorded results as text, made only when a result differs from its own.
+            let mut texts: Option<Vec<Option<String>>> = None;
             for Answer {
                 call: i, result, ..
             } in found
             {
-                let sent = result.text();
                 let Some(Some(own)) = recorded.get(*i) else {
                     continue;
                 };
-                if sent == *own {
+                // The same content is the same text.
+                if result.content == own.content {
+                    continue;
+                }
+                let sent = result.text();
+                let recorded_texts = texts.get_or_insert_with(|| {
+                    recorded.iter().map(|r| r.map(ToolResult::text)).collect()
+                });
+                if recorded_texts[*i].as_deref() == Some(sent.as_str()) {
                     continue;
                 }
                 // A call with the same tool and the same arguments is one the loop cannot tell
                 // apart from this one (without ids, neither can the tool endpoint): its output
                 // answers this call as well.
-                let other = recorded.iter().enumerate().find(|(j, r)| {
+                let other = recorded_texts.iter().enumerate().find(|(j, r)| {
                     j != i
                         && r.as_deref() == Some(sent.as_str())
                         && !(calls[*j].name == calls[*i].name

@@ -570,12 +570,12 @@ impl Replay {
             Some(message) => ToolOutcome::Failed(message.clone()),
             None => match cassette
                 .recorded_result(claim.turn, &claim.call.id)
-                .map(|r| r.content)
+                .map(|r| &r.content)
             {
-                Some(Value::String(s)) => ToolOutcome::Text(s),
-                Some(other) => match crate::transcript::text_blocks(&other) {
+                Some(Value::String(s)) => ToolOutcome::Text(s.clone()),
+                Some(other) => match crate::transcript::text_blocks(other) {
                     Some(text) => ToolOutcome::Text(text),
-                    None => ToolOutcome::Json(other),
+                    None => ToolOutcome::Json(other.clone()),
                 },
                 None => ToolOutcome::Text(format!("{name} done")),
             },

@@ -365,7 +365,8 @@ async fn a_result_recorded_as_text_blocks_comes_out_as_its_text() {
     let recorded = cassette
         .recorded_result(0, &cassette.calls(0)[0].id)
         .unwrap()
-        .content;
+        .content
+        .clone();
     assert!(
         recorded.is_array(),
         "the recording keeps text blocks: {recorded}"

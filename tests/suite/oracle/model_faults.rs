@@ -154,7 +154,7 @@ impl Script {
                             || {
                                 recorded
                                     .recorded_result(0, &c.id)
-                                    .map_or(json!("done"), |r| r.content)
+                                    .map_or(json!("done"), |r| r.content.clone())
                             },
                             |o| json!(o),
                         ),
