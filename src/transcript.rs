@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Who sent a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -309,6 +310,12 @@ impl Message {
         text_of(&self.blocks)
     }
 
+    /// [`Self::text`] without a copy where one block holds it all.
+    #[must_use]
+    pub fn borrowed_text(&self) -> Cow<'_, str> {
+        borrowed_text_of(&self.blocks)
+    }
+
     /// The thinking blocks, in order.
     pub fn thinking(&self) -> impl Iterator<Item = &Thinking> {
         thinking_of(&self.blocks)
@@ -383,6 +390,12 @@ impl AssistantTurn {
         text_of(&self.blocks)
     }
 
+    /// [`Self::text`] without a copy where one block holds it all.
+    #[must_use]
+    pub fn borrowed_text(&self) -> Cow<'_, str> {
+        borrowed_text_of(&self.blocks)
+    }
+
     /// The thinking blocks, in order.
     pub fn thinking(&self) -> impl Iterator<Item = &Thinking> {
         thinking_of(&self.blocks)
@@ -430,13 +443,27 @@ fn calls_of(blocks: &[Block]) -> impl Iterator<Item = &ToolCall> {
 }
 
 fn text_of(blocks: &[Block]) -> String {
-    blocks
-        .iter()
-        .filter_map(|b| match b {
-            Block::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
+    borrowed_text_of(blocks).into_owned()
+}
+
+/// The text blocks joined, borrowed when there is at most one (no copy is needed then).
+fn borrowed_text_of(blocks: &[Block]) -> Cow<'_, str> {
+    let mut texts = blocks.iter().filter_map(|b| match b {
+        Block::Text { text } => Some(text.as_str()),
+        _ => None,
+    });
+    let Some(first) = texts.next() else {
+        return Cow::Borrowed("");
+    };
+    match texts.next() {
+        None => Cow::Borrowed(first),
+        Some(second) => {
+            let mut joined = String::from(first);
+            joined.push_str(second);
+            joined.extend(texts);
+            Cow::Owned(joined)
+        }
+    }
 }
 
 fn thinking_of(blocks: &[Block]) -> impl Iterator<Item = &Thinking> {
@@ -444,4 +471,40 @@ fn thinking_of(blocks: &[Block]) -> impl Iterator<Item = &Thinking> {
         Block::Thinking(t) => Some(t),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::{Block, Message, Role};
+
+    fn text(t: &str) -> Block {
+        Block::Text { text: t.to_owned() }
+    }
+
+    #[test]
+    fn the_borrowed_text_is_the_joined_text_and_copies_only_to_join() {
+        let other = Block::Other {
+            kind: "image".to_owned(),
+        };
+        let cases: Vec<(Vec<Block>, &str, bool)> = vec![
+            (vec![], "", true),
+            (vec![other.clone()], "", true),
+            (vec![other.clone(), text("one"), other.clone()], "one", true),
+            (vec![text("a"), other.clone(), text("b")], "ab", false),
+            (
+                vec![text("a"), text("b"), text("c"), text("d")],
+                "abcd",
+                false,
+            ),
+        ];
+        for (blocks, joined, borrowed) in cases {
+            let message = Message::new(Role::User, blocks);
+            let got = message.borrowed_text();
+            assert_eq!(got, joined);
+            assert_eq!(got, message.text());
+            assert_eq!(matches!(got, Cow::Borrowed(_)), borrowed, "{joined:?}");
+        }
+    }
 }

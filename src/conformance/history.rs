@@ -1,6 +1,8 @@
 //! Rules on the conversation as a whole: the echoed assistant turns, the request's shape, the
 //! recorded history, and where the loop stops (TT006, TT011–TT014).
 
+use std::borrow::Cow;
+
 use super::context::{RequestContext, SessionContext};
 use super::finding::{Finding, Severity};
 use super::reasoning;
@@ -252,8 +254,10 @@ impl Rule for DivergedConversation {
         }
         let (sent_opening, sent_later) = user_texts(&request.conversation);
         let (recorded_opening, recorded_later) = user_texts(&recorded.request.conversation);
-        let prompt_only = sent_opening.len() == 1 && sent_opening[0] == cx.cassette.prompt().trim();
-        if sent_opening != recorded_opening && !prompt_only {
+        // A loop that sends the cassette's prompt alone opens as the recording did.
+        let prompt_only =
+            || sent_opening.len() == 1 && sent_opening[0] == cx.cassette.prompt().trim();
+        if sent_opening != recorded_opening && !prompt_only() {
             let (i, got, want) = first_difference(&sent_opening, &recorded_opening);
             let mut f = TT012.finding(
                 Some(turn + 1),
@@ -281,8 +285,8 @@ impl Rule for DivergedConversation {
             let Some(served) = cx.cassette.turns.get(t).and_then(|x| x.assistant.as_ref()) else {
                 continue;
             };
-            let echoed = request.conversation.messages[a].text();
-            let served_text = served.text();
+            let echoed = request.conversation.messages[a].borrowed_text();
+            let served_text = served.borrowed_text();
             if !echoed.trim().is_empty() && echoed.trim() != served_text.trim() {
                 let mut f = TT012.finding(
                     Some(t + 1),
@@ -303,17 +307,19 @@ impl Rule for DivergedConversation {
 
 /// The non-empty user texts of a conversation: those of its opening (before the first
 /// assistant message) and those after it.
-fn user_texts(conversation: &crate::transcript::Conversation) -> (Vec<String>, Vec<String>) {
+fn user_texts<'a>(
+    conversation: &'a crate::transcript::Conversation,
+) -> (Vec<Cow<'a, str>>, Vec<Cow<'a, str>>) {
     let first_assistant = conversation
         .messages
         .iter()
         .position(|m| m.role == Role::Assistant)
         .unwrap_or(conversation.messages.len());
-    let texts = |range: &[crate::transcript::Message]| -> Vec<String> {
+    let texts = |range: &'a [crate::transcript::Message]| -> Vec<Cow<'a, str>> {
         range
             .iter()
             .filter(|m| m.role == Role::User)
-            .map(|m| m.text().trim().to_owned())
+            .map(|m| trimmed(m.borrowed_text()))
             .filter(|t| !t.is_empty())
             .collect()
     };
@@ -321,9 +327,18 @@ fn user_texts(conversation: &crate::transcript::Conversation) -> (Vec<String>, V
     (texts(opening), texts(later))
 }
 
-fn first_difference(sent: &[String], expected: &[String]) -> (usize, String, String) {
-    let show =
-        |v: Option<&String>| v.map_or_else(|| "nothing".to_owned(), |s| format!("{:?}", clip(s)));
+/// `text` without its leading and trailing whitespace, still borrowed if it was.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+        Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
+    }
+}
+
+fn first_difference(sent: &[Cow<'_, str>], expected: &[Cow<'_, str>]) -> (usize, String, String) {
+    let show = |v: Option<&Cow<'_, str>>| {
+        v.map_or_else(|| "nothing".to_owned(), |s| format!("{:?}", clip(s)))
+    };
     let i = sent
         .iter()
         .zip(expected)
