@@ -54,6 +54,19 @@ impl CompactJson<'_> {
             .serialize(&mut serde_json::Serializer::new(&mut *self.0))
             .map_err(E::custom)
     }
+
+    /// Prints a string as the serializer does: as it is between quotes unless it holds a
+    /// byte the serializer escapes (a control character, a quote, a backslash).
+    fn print_str<E: de::Error>(&mut self, v: &str) -> Result<(), E> {
+        if v.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            return self.print(v);
+        }
+        self.0.reserve(v.len() + 2);
+        self.0.push(b'"');
+        self.0.extend_from_slice(v.as_bytes());
+        self.0.push(b'"');
+        Ok(())
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for CompactJson<'_> {
@@ -94,7 +107,7 @@ impl<'de> Visitor<'de> for CompactJson<'_> {
     }
 
     fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
-        self.print(v)
+        self.print_str(v)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -117,20 +130,28 @@ impl<'de> Visitor<'de> for CompactJson<'_> {
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         self.0.push(b'{');
-        let mut keys: Vec<KeyName<'de>> = Vec::new();
+        // Where each key's printed text starts and ends in the buffer. Two keys are the same
+        // exactly when their printed texts are (printing is one-to-one), so a repeat is found
+        // without keeping the keys, and nothing is allocated for them.
+        let mut keys = [(0usize, 0usize); KEYS_CHECKED];
+        let mut count = 0;
         while let Some(key) = map.next_key::<KeyName<'de>>()? {
-            if keys.iter().any(|k| k.0 == key.0) {
-                return Err(de::Error::custom("a key repeated in one object"));
-            }
-            if keys.len() == KEYS_CHECKED {
-                return Err(de::Error::custom("an object with too many keys to check"));
-            }
-            if !keys.is_empty() {
+            if count > 0 {
                 self.0.push(b',');
             }
-            self.print(key.0.as_ref())?;
+            let start = self.0.len();
+            self.print_str(key.0.as_ref())?;
+            let end = self.0.len();
+            let printed = &self.0[start..end];
+            if keys[..count].iter().any(|&(s, e)| self.0[s..e] == *printed) {
+                return Err(de::Error::custom("a key repeated in one object"));
+            }
+            if count == KEYS_CHECKED {
+                return Err(de::Error::custom("an object with too many keys to check"));
+            }
+            keys[count] = (start, end);
+            count += 1;
             self.0.push(b':');
-            keys.push(key);
             map.next_value_seed(CompactJson(self.0))?;
         }
         self.0.push(b'}');
@@ -193,10 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn strings_with_every_ascii_character_print_as_a_parsed_value_prints_as_values_and_keys() {
+        for c in (0u8..0x80)
+            .map(char::from)
+            .chain(['\u{e9}', '\u{2028}', '\u{1f600}'])
+        {
+            let text = serde_json::to_string(&format!("a{c}b")).unwrap();
+            for json in [text.clone(), format!("{{{text}: {text}, \"k\": [{text}]}}")] {
+                assert_eq!(compact(&json), printed(&json), "{json}");
+            }
+        }
+    }
+
+    #[test]
     fn a_repeated_key_is_refused_where_a_value_would_keep_it_once() {
         assert_eq!(compact(r#"{"a": 1, "b": 2, "a": 3}"#), None);
         assert_eq!(compact(r#"{"x": {"a": 1, "\u0061": 3}}"#), None);
         assert!(compact(r#"{"a": {"a": 1}, "b": {"a": 2}}"#).is_some());
+        assert_eq!(compact(r#"{"\n": 1, "\u000a": 2}"#), None);
+        assert_eq!(compact(r#"{"\"": 1, "\u0022": 2}"#), None);
+        assert!(compact(r#"{"ab": 1, "a": 2, "b": 3, "\\a": 4}"#).is_some());
     }
 
     #[test]

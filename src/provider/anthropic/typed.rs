@@ -254,7 +254,7 @@ impl<'de> Visitor<'de> for BlockVisitor {
                 "name" => &mut f.name,
                 "tool_use_id" => &mut f.tool_use_id,
                 "input" => {
-                    let mut text = Vec::new();
+                    let mut text = Vec::with_capacity(64);
                     map.next_value_seed(CompactJson(&mut text))?;
                     let object = text.first() == Some(&b'{');
                     let text = String::from_utf8(text).map_err(|_| unsure::<A::Error>())?;
