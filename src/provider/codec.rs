@@ -312,7 +312,9 @@ pub struct DecodedRequest {
 /// Which headers a request carried, as far as a provider checks them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestMeta {
-    present: BTreeSet<String>,
+    /// The names sent with a value, each ended by a newline (a name holds none): one string
+    /// for the handful of headers a request has, instead of an allocation for each.
+    present: String,
     trusted: bool,
     removed: BTreeSet<String>,
 }
@@ -330,14 +332,17 @@ impl RequestMeta {
     /// The headers with a non-empty value, from any transport's header map.
     #[must_use]
     pub fn from_headers(headers: &hyper::HeaderMap) -> Self {
-        let present = headers
-            .iter()
-            .filter(|(k, v)| match k.as_str() {
+        let mut present = String::with_capacity(128);
+        for (k, v) in headers {
+            let sent = match k.as_str() {
                 "authorization" => v.as_bytes().len() > 7 && v.as_bytes().starts_with(b"Bearer "),
                 _ => !v.as_bytes().is_empty(),
-            })
-            .map(|(k, _)| k.as_str().to_owned())
-            .collect();
+            };
+            if sent {
+                present.push_str(k.as_str());
+                present.push('\n');
+            }
+        }
         Self {
             present,
             ..Self::default()
@@ -360,7 +365,9 @@ impl RequestMeta {
                 && !name.is_empty()
                 && !value.is_empty()
             {
-                self.present.insert(format!("?{name}"));
+                self.present.push('?');
+                self.present.push_str(name);
+                self.present.push('\n');
             }
         }
         self
@@ -369,7 +376,8 @@ impl RequestMeta {
     /// Whether the header `name` (lowercase) was sent.
     #[must_use]
     pub fn has(&self, name: &str) -> bool {
-        !self.removed.contains(name) && (self.trusted || self.present.contains(name))
+        !self.removed.contains(name)
+            && (self.trusted || self.present.lines().any(|sent| sent == name))
     }
 }
 
@@ -464,4 +472,47 @@ pub struct Texts {
     /// given the tool's name and the 0-based index of the assistant message (TT006); `None`
     /// when the provider accepts such a turn.
     pub missing_signature: Option<fn(&str, usize) -> String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use hyper::HeaderMap;
+    use hyper::header::HeaderValue;
+
+    use super::RequestMeta;
+
+    #[test]
+    fn a_header_counts_as_sent_only_with_a_value_and_a_bearer_token_only_with_its_token() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("content-type", "application/json"),
+            ("x-api-key", ""),
+            ("anthropic-version", "2023-06-01"),
+            ("x-goog-api-key", "k"),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        let mut bare = headers.clone();
+        bare.insert("authorization", HeaderValue::from_static("Bearer "));
+        headers.insert("authorization", HeaderValue::from_static("Bearer sk-1"));
+        let meta = RequestMeta::from_headers(&headers);
+        for name in [
+            "content-type",
+            "anthropic-version",
+            "x-goog-api-key",
+            "authorization",
+        ] {
+            assert!(meta.has(name), "{name}");
+        }
+        for name in ["x-api-key", "anthropic", "content", "", "?key"] {
+            assert!(!meta.has(name), "{name:?}");
+        }
+        assert!(!RequestMeta::from_headers(&bare).has("authorization"));
+        let queried = meta.clone().with_query(Some("alt=sse&key=k&empty="));
+        assert!(queried.has("?key") && queried.has("?alt") && !queried.has("?empty"));
+        assert!(!queried.has("key"), "a query parameter is not a header");
+        let removed = queried.without("Content-Type");
+        assert!(!removed.has("content-type") && removed.has("anthropic-version"));
+        assert!(RequestMeta::all().has("anything"));
+    }
 }
