@@ -294,11 +294,19 @@ def main() -> None:
     # What each target against llmposter asks of the server in terms of the machine's limit:
     # a ratio near or above 1 is out of reach for any server on this machine in this run.
     limits = []
+
+    def ratio(value: float, target: float) -> str:
+        """The ratio to 2 places, or 3 where 2 would round it onto its target."""
+        shown = f"{value:.2f}"
+        if float(shown) == target and value != target:
+            shown = f"{value:.3f}"
+        return f"{shown}×"
+
     for sname, factor in (("follow-up", 2), ("stream", 10)):
         tt, lp, bh = (med(sname, n, 0) for n in ("tooltape", "llmposter", "bare hyper"))
-        targets.append((f"{sname} ≥ {factor}× llmposter", f"{tt / lp:.2f}×", tt >= factor * lp))
+        targets.append((f"{sname} ≥ {factor}× llmposter", ratio(tt / lp, factor), tt >= factor * lp))
         limits.append(f"{sname} ≥ {factor}× llmposter asks for {factor * lp / bh:.2f}× bare hyper")
-        targets.append((f"{sname} ≥ 0.5× bare hyper", f"{tt / bh:.2f}×", tt >= 0.5 * bh))
+        targets.append((f"{sname} ≥ 0.5× bare hyper", ratio(tt / bh, 0.5), tt >= 0.5 * bh))
         p99 = med(sname, "tooltape", 1)
         targets.append((f"{sname} p99 < 5 ms", f"{p99:.1f} ms", p99 < 5))
     if run_times:
