@@ -310,7 +310,7 @@ pub struct DecodedRequest {
 }
 
 /// Which headers a request carried, as far as a provider checks them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
     /// The names sent with a value, each ended by a newline (a name holds none): one string
     /// for the handful of headers a request has, instead of an allocation for each.
