@@ -160,64 +160,36 @@ pub fn analyse(placement: ResultPlacement, conversation: &Conversation) -> Vec<I
                 });
                 continue;
             }
-            if any_later {
-                match site {
-                    Some(site) => {
-                        answered.insert(
-                            id,
-                            Answer {
-                                message: m,
-                                count: 1,
-                            },
-                        );
-                        answered_in_zone.insert((site.message, id));
-                    }
-                    None => issues.push(Issue::Unknown {
-                        message: m,
-                        block: b,
-                        turn: assistant_turn,
-                        id: id.to_owned(),
-                        in_place: true,
-                    }),
-                }
-                continue;
-            }
-            // Whether the latest assistant message calls this id.
-            let calls_it = owner.is_some_and(|a| site.is_some_and(|s| s.message == a));
-            if placed && calls_it {
-                answered.insert(
-                    id,
-                    Answer {
-                        message: m,
-                        count: 1,
-                    },
-                );
-                if let Some(a) = owner {
-                    answered_in_zone.insert((a, id));
-                }
-            } else if let Some(site) = site {
-                answered.insert(
-                    id,
-                    Answer {
-                        message: m,
-                        count: 1,
-                    },
-                );
-                issues.push(Issue::Misplaced {
-                    turn: site.turn,
-                    message: m,
-                    block: b,
-                    id: id.to_owned(),
-                });
-            } else {
+            let Some(site) = site else {
                 issues.push(Issue::Unknown {
                     message: m,
                     block: b,
                     turn: assistant_turn,
                     id: id.to_owned(),
-                    in_place: placed
+                    in_place: any_later
+                        || placed
                         || (placement == ResultPlacement::LeadingBlocksOfNextUserMessage
                             && owner.is_some()),
+                });
+                continue;
+            };
+            answered.insert(
+                id,
+                Answer {
+                    message: m,
+                    count: 1,
+                },
+            );
+            // Any later position answers (pairing by id), or the result sits where the
+            // provider looks and the latest assistant message calls its id.
+            if any_later || (placed && owner == Some(site.message)) {
+                answered_in_zone.insert((site.message, id));
+            } else {
+                issues.push(Issue::Misplaced {
+                    turn: site.turn,
+                    message: m,
+                    block: b,
+                    id: id.to_owned(),
                 });
             }
         }
