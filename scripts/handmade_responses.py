@@ -292,5 +292,5 @@ def build(token, cassette, inter):
 
     return {
         "openai-responses": [failing_tool, three_turns, reasoning_encrypted, stateful_chain],
-        "openai-compatible": [interleaved_items_stream],
+        "openai-compatible/responses": [interleaved_items_stream],
     }

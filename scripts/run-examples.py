@@ -266,13 +266,11 @@ class Example:
     provokes: object = None  # predicate on CassetteInfo
     with_failing_tool: str | None = None  # the rule expected instead where a tool fails
     also: tuple[str, ...] = ()  # rules that fail with it by nature (an unknown id leaves its call unanswered)
-    wire: str | None = None  # in a folder of several wires, only the cassettes of this provider
 
     def runs_on(self, c: CassetteInfo) -> bool:
         # `check` skips cassettes that require a capability the loop was not said to have.
         skipped = c.sequential_tools and "--require" not in self.flags
-        other_wire = self.wire is not None and c.provider != self.wire
-        return c.path.parent == ROOT / "fixtures" / self.folder and not skipped and not other_wire
+        return c.path.parent == ROOT / "fixtures" / self.folder and not skipped
 
     def fails_on(self, c: CassetteInfo) -> bool:
         if self.rule is None:
@@ -357,10 +355,13 @@ EXAMPLES = [
     Example("bad_gemini_rebuilt_calls", "gemini", "TT006",
             want="a call served with a thoughtSignature by a Gemini 3 model",
             provokes=lambda c: c.signed_calls and c.validates_signatures),
-    # Interleaved deltas: a shape of OpenAI-compatible servers, not of OpenAI's own streams.
-    Example("responses_streaming", "openai-compatible", wire="openai-responses"),
-    Example("bad_stream_by_id", "openai-compatible", "TT006", wire="openai-chat",
+    # Shapes of OpenAI-compatible servers (interleaved deltas, Ollama's calls all at index 0),
+    # not of OpenAI's own streams: one folder per API.
+    Example("openai_async_gather", "openai-compatible/chat"),
+    Example("openai_streaming", "openai-compatible/chat"),
+    Example("bad_stream_by_id", "openai-compatible/chat", "TT006",
             names=("handmade-interleaved-3-calls-stream",)),
+    Example("responses_streaming", "openai-compatible/responses"),
 ]
 
 
@@ -370,6 +371,7 @@ EXAMPLES = [
 @dataclass
 class Outcome:
     example: str
+    folder: str
     run: int
     cassettes: int
     exit_code: int | None
@@ -425,10 +427,7 @@ def run_example(
     ex: Example, selected: list[CassetteInfo], tooltape: str, python: str, run: int,
     timeout: float, verbose: bool, warm: WarmLoops,
 ) -> Outcome:
-    # A folder holding several wires (openai-compatible) is run with the cassettes of the
-    # loop's wire: a Chat loop cannot talk to a Responses cassette.
-    paths = [str(c.path) for c in selected] if ex.wire else [str(ROOT / "fixtures" / ex.folder)]
-    cmd = [tooltape, "check", *paths, "-j", "4", "--format", "json"]
+    cmd = [tooltape, "check", str(ROOT / "fixtures" / ex.folder), "-j", "4", "--format", "json"]
     if ex.profile != "default":
         cmd += ["--profile", ex.profile]
     cmd += [*ex.flags, "--", *warm.command(python, LOOPS / f"{ex.name}.py")]
@@ -441,7 +440,7 @@ def run_example(
             env={**os.environ, "NO_COLOR": "1"},
         )
     except subprocess.TimeoutExpired:
-        return Outcome(ex.name, run, len(selected), None, time.monotonic() - start, False,
+        return Outcome(ex.name, ex.folder, run, len(selected), None, time.monotonic() - start, False,
                        [f"`tooltape check` did not finish in {timeout:g} s"])
     seconds = time.monotonic() - start
     try:
@@ -453,7 +452,7 @@ def run_example(
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         if tail:
             problems.append("stderr:\n" + tail)
-    return Outcome(ex.name, run, len(selected), proc.returncode, seconds, not problems, problems)
+    return Outcome(ex.name, ex.folder, run, len(selected), proc.returncode, seconds, not problems, problems)
 
 
 def venv_python() -> str:
@@ -538,7 +537,7 @@ def main() -> int:
         outcome = run_example(ex, selected, tooltape, python, run, args.timeout,
                               args.verbose, warm)
         mark = "ok  " if outcome.ok else "FAIL"
-        print(f"{mark} {ex.name} (run {run}) exit {outcome.exit_code} "
+        print(f"{mark} {ex.name} on fixtures/{ex.folder} (run {run}) exit {outcome.exit_code} "
               f"in {outcome.seconds:.1f}s", file=sys.stderr)
         return outcome
 
@@ -550,19 +549,19 @@ def main() -> int:
     finally:
         warm.stop()
 
-    expected = {ex.name: ex for ex, _ in plan}
     print()
-    print(f"{'example':30} {'expect':10} {'cassettes':>9} {'runs':>5} {'passed':>6} {'max s':>6}")
+    print(f"{'example':30} {'fixtures/':28} {'expect':10} {'cassettes':>9} {'runs':>5} "
+          f"{'passed':>6} {'max s':>6}")
     for ex, selected in plan:
-        mine = [o for o in outcomes if o.example == ex.name]
+        mine = [o for o in outcomes if (o.example, o.folder) == (ex.name, ex.folder)]
         passed = sum(o.ok for o in mine)
         slowest = max((o.seconds for o in mine), default=0.0)
-        want = expected[ex.name].rule or "exit 0"
-        print(f"{ex.name:30} {want:10} {len(selected):>9} {len(mine):>5} {passed:>6} "
-              f"{slowest:>6.1f}")
+        want = ex.rule or "exit 0"
+        print(f"{ex.name:30} {ex.folder:28} {want:10} {len(selected):>9} {len(mine):>5} "
+              f"{passed:>6} {slowest:>6.1f}")
     failures = [o for o in outcomes if not o.ok]
     for o in failures:
-        print(f"\nMISMATCH {o.example} (run {o.run}):")
+        print(f"\nMISMATCH {o.example} on fixtures/{o.folder} (run {o.run}):")
         for p in o.problems:
             print("  " + p.replace("\n", "\n    "))
     for m in missing:

@@ -13,7 +13,7 @@ Real-world class: bug-catalog class 3, "streaming assembly of parallel tool call
 (Qwen-Agent#943, aichat#1495, vllm#19056).
 Caught by: TT006 altered-assistant-turn, on a stream whose calls interleave.
 
-    tooltape check fixtures/openai-compatible/handmade-interleaved-3-calls-stream.json \
+    tooltape check fixtures/openai-compatible/chat/handmade-interleaved-3-calls-stream.json \
         -- python examples/loops/bad_stream_by_id.py          # exit 1, TT006
 """
 

@@ -1,9 +1,9 @@
 //! One snapshot per bundled cassette: the reference loop's transcript and findings.
 //!
-//! Every provider folder below `fixtures/` is covered without naming it; only
-//! `fixtures/nonconformant/` is skipped (its cassettes are judged in `nonconformant`). The
-//! glob still matches it, so the snapshot names keep the provider folder as their prefix
-//! (`…@openai-chat__name.json`) even while a single provider folder exists.
+//! Every folder below `fixtures/` is covered without naming it, nested ones too
+//! (`openai-compatible/chat/`); only `fixtures/nonconformant/` is skipped (its cassettes are
+//! judged in `nonconformant`). The snapshot names keep the folders as their prefix
+//! (`…@openai-chat__name.json`, `…@openai-compatible__chat__name.json`).
 
 use std::ffi::OsStr;
 
@@ -14,7 +14,7 @@ use crate::support::{load_path, snapshot_settings};
 
 #[test]
 fn reference_loop_transcript_per_fixture() {
-    insta::glob!("../../fixtures", "*/*.json", |path| {
+    insta::glob!("../../fixtures", "*/**/*.json", |path| {
         if path.parent().and_then(|dir| dir.file_name()) == Some(OsStr::new("nonconformant")) {
             return;
         }

@@ -258,7 +258,7 @@ mod tests {
     fn the_sample_and_every_recorded_request_decode_on_the_fast_path_as_on_the_checked_one() {
         let recorded = DECODERS.agree_on_recordings(
             "openai-chat",
-            &["openai-chat", "openai-compatible", "nonconformant"],
+            &["openai-chat", "openai-compatible/chat", "nonconformant"],
         );
         assert!(recorded > 30, "{recorded} requests");
         let sample = decode(&serde_json::to_vec(&sample()).unwrap()).unwrap();
