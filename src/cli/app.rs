@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use super::check::{self, CHECK_HELP, CheckArgs};
+use super::check::{self, CheckArgs, check_help};
 use super::exit::Failure;
 use super::faults::with_fault_help;
 use super::import::{self, IMPORT_HELP, ImportArgs};
@@ -55,7 +55,7 @@ enum Command {
     Serve(ServeArgs),
     /// Run your agent loop (any language) once per cassette against the replay server and judge
     /// what it sent, including whether it ran independent tools concurrently.
-    #[command(after_help = with_fault_help(CHECK_HELP))]
+    #[command(after_help = with_fault_help(&check_help()))]
     Check(CheckArgs),
     /// Record a conversation through a loopback proxy to the provider, as a cassette.
     #[command(after_help = RECORD_HELP)]

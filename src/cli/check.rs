@@ -13,12 +13,49 @@ use super::output::write_report;
 use super::progress::Bar;
 use super::signals::{Signal, Stop};
 
-pub const CHECK_HELP: &str = "\
-The command runs once per cassette with this environment:
-  OPENAI_BASE_URL      http://127.0.0.1:PORT/s/SESSION/v1   (the openai SDK reads it)
-  ANTHROPIC_BASE_URL   http://127.0.0.1:PORT/s/SESSION      (the anthropic SDK reads it)
-  OPENAI_API_KEY, ANTHROPIC_API_KEY   placeholders
-  TOOLTAPE_URL         the session root
+/// The after-help of `tooltape check`. The provider lines come from the providers' facts (the
+/// variables [`tooltape::check::provider_environment`] sets), so a new provider is listed
+/// without an edit here.
+pub fn check_help() -> String {
+    format!("{}{CHECK_HELP_REST}", provider_lines())
+}
+
+/// One line per base-URL variable (with the providers it serves), the placeholder keys, and
+/// the values `TOOLTAPE_PROVIDER` takes.
+fn provider_lines() -> String {
+    use tooltape::provider::Provider;
+    let mut urls: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
+    for provider in Provider::ALL {
+        let env = &provider.codec().facts().env;
+        match urls.iter_mut().find(|(var, _, _)| *var == env.base_url_var) {
+            Some((_, _, names)) => names.push(provider.name()),
+            None => urls.push((env.base_url_var, env.base_url_suffix, vec![provider.name()])),
+        }
+        for (key, _) in env.keys {
+            if !keys.contains(key) {
+                keys.push(key);
+            }
+        }
+    }
+    let mut text = String::from("The command runs once per cassette with this environment:\n");
+    for (var, suffix, names) in &urls {
+        let url = format!("http://127.0.0.1:PORT/s/SESSION{suffix}");
+        text.push_str(&format!("  {var:<23} {url:<36} ({})\n", names.join(", ")));
+    }
+    for (alias, of) in tooltape::credentials::ALIASES {
+        text.push_str(&format!("  {alias:<23} the same as {of}\n"));
+    }
+    text.push_str(&format!("  {}   placeholders\n", keys.join(", ")));
+    let names: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
+    text.push_str(&format!(
+        "  TOOLTAPE_PROVIDER    the cassette's provider: {}\n",
+        names.join("|")
+    ));
+    text
+}
+
+const CHECK_HELP_REST: &str = "  TOOLTAPE_URL         the session root
   TOOLTAPE_TOOLS_URL   POST {TOOLTAPE_TOOLS_URL}/{tool} with the call's arguments as JSON
                        (header tooltape-call-id: <id>) runs the simulated tool: 200 with the
                        result, 500 when the tool fails
@@ -32,13 +69,13 @@ The command runs once per cassette with this environment:
   TOOLTAPE_SEQUENTIAL_TOOLS  comma-separated tools with side effects: run their calls one at
                        a time, in call order (TT015; such cassettes run only with
                        --require sequential-tools)
-  TOOLTAPE_PROVIDER, TOOLTAPE_STREAM   openai-chat|anthropic, true|false (the recorded
-                       mode; the loop may ask for either, the turn is re-encoded)
+  TOOLTAPE_STREAM      true|false, the recorded mode (the loop may ask for either: the
+                       turn is re-encoded)
 
 Every other provider credential and endpoint of your environment is removed (OPENAI_ORG_ID,
-OPENAI_PROJECT_ID, ANTHROPIC_AUTH_TOKEN, AZURE_OPENAI_*, AWS_*, GEMINI_API_KEY,
-GOOGLE_API_KEY, any *_API_KEY, *_API_TOKEN, *_AUTH_TOKEN, …; the README has the list), and
-OPENAI_API_BASE points at the replay server too. --keep-env NAME passes one through as is.
+OPENAI_PROJECT_ID, ANTHROPIC_AUTH_TOKEN, AZURE_OPENAI_*, AWS_*, GOOGLE_APPLICATION_CREDENTIALS,
+any *_API_KEY, *_API_TOKEN, *_AUTH_TOKEN, …; the README has the list): your real keys never
+reach the command. --keep-env NAME passes one through as is.
 
 Each run is its own process group. On --timeout the whole group is killed; on SIGINT or
 SIGTERM the signal is forwarded to every running group (killed after 5 s), the cassettes not

@@ -27,8 +27,8 @@ FAULTS (--fault KIND[:VALUE][@TURN][xCOUNT], repeatable):
   cut-stream[:N]       a stream closed after N frames (default 1), mid-body
   no-terminal-event    a stream that ends without its stop reason and end marker
   slow-first-byte[:MS] the recorded response, after MS (default 2000) before its first byte
-  Stream faults are served only to requests for a stream. --pace MS|recorded paces streams. A cassette turn may list faults in
-  its `faults` field too; those come first.
+  Stream faults are served only to requests for a stream. --pace MS|recorded paces streams.
+  A cassette turn may list faults in its `faults` field too; those come first.
   Model faults change the turn itself, for every request for it (no VALUE, no COUNT):
   malformed-arguments  the first call's arguments are not JSON (OpenAI Chat and Responses;
                        Anthropic and Gemini send an object: not served)

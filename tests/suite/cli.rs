@@ -243,7 +243,7 @@ fn check_kills_a_command_that_runs_past_the_timeout_and_exits_3() {
 
 #[test]
 fn check_gives_the_command_the_environment_contract() {
-    let script = "for v in OPENAI_BASE_URL ANTHROPIC_BASE_URL OPENAI_API_KEY ANTHROPIC_API_KEY TOOLTAPE_URL \
+    let script = "for v in OPENAI_BASE_URL ANTHROPIC_BASE_URL GOOGLE_GEMINI_BASE_URL OPENAI_API_KEY ANTHROPIC_API_KEY TOOLTAPE_URL \
                   TOOLTAPE_TOOLS_URL TOOLTAPE_MCP_URL TOOLTAPE_CASSETTE TOOLTAPE_PROMPT TOOLTAPE_TOOLS_FILE TOOLTAPE_MESSAGES_FILE TOOLTAPE_MODEL; \
                   do eval \"echo $v=\\$$v\"; done; cat \"$TOOLTAPE_TOOLS_FILE\"; exit 9";
     let (_, report) = check(&[], &["sh", "-c", script]);
@@ -264,6 +264,7 @@ fn check_gives_the_command_the_environment_contract() {
     );
     assert_eq!(var("OPENAI_BASE_URL"), format!("{root}/v1"));
     assert_eq!(var("ANTHROPIC_BASE_URL"), root);
+    assert_eq!(var("GOOGLE_GEMINI_BASE_URL"), root);
     assert_eq!(var("TOOLTAPE_TOOLS_URL"), format!("{root}/tools"));
     assert_eq!(var("TOOLTAPE_MCP_URL"), format!("{root}/mcp"));
     assert_eq!(var("TOOLTAPE_CASSETTE"), "handmade-single-call");
@@ -275,6 +276,39 @@ fn check_gives_the_command_the_environment_contract() {
     let tools_json = &stdout[stdout.find('[').unwrap()..];
     let tools: Value = serde_json::from_str(tools_json).unwrap();
     assert_eq!(tools, cassette.file.interactions[0].request.body["tools"]);
+}
+
+/// `check --help` teaches the environment: every provider and tooltape variable the command
+/// gets is named there, with each value `TOOLTAPE_PROVIDER` can take.
+#[test]
+fn check_help_names_every_variable_the_command_gets() {
+    let (_, report) = check(&[], &["sh", "-c", "env; exit 9"]);
+    let stdout = report["cassettes"][0]["command"]["stdout"]
+        .as_str()
+        .unwrap();
+    let help = tooltape(&["check", "--help"]);
+    assert!(help.status.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    let mut names: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name))
+        .filter(|name| {
+            ["OPENAI_", "ANTHROPIC_", "GOOGLE_", "GEMINI_", "TOOLTAPE_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+        })
+        .collect();
+    names.sort_unstable();
+    assert!(names.contains(&"GOOGLE_GEMINI_BASE_URL"), "{names:?}");
+    for name in names {
+        assert!(
+            help.contains(name),
+            "`check --help` does not name {name}:\n{help}"
+        );
+    }
+    for provider in ["openai-chat", "openai-responses", "anthropic", "gemini"] {
+        assert!(help.contains(provider), "{provider} missing from:\n{help}");
+    }
 }
 
 #[test]
