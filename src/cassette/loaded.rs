@@ -412,27 +412,43 @@ impl Cassette {
 /// whole history) resolved against `turns`: the history the provider keeps (the request of
 /// that turn, itself resolved when the cassette was loaded, so chains of any length resolve,
 /// and the turn as served) followed by what the loop sent, so it is judged as if the whole
-/// history had been sent. Nothing is remembered between requests, so many loops can share
-/// one cassette. A request that continues nothing comes back as it was; one naming an id no
-/// turn served keeps its `continues` (TT012 answers it).
+/// history had been sent. Nothing is remembered between requests (the replay server adds what
+/// a session sent, [`resolve_continuation_from`]). A request that continues nothing comes back
+/// as it was; one naming an id no turn served keeps its `continues` (TT012 answers it).
 #[must_use]
 pub fn resolve_continuation(turns: &[Turn], request: DecodedRequest) -> DecodedRequest {
+    resolve_continuation_from(turns, request, |_| None)
+}
+
+/// As [`resolve_continuation`], with the request each turn answered where `kept` has it (the
+/// turn's index in, the request the server answered with that turn out): the provider keeps
+/// the history a loop sent, not the one of the recording, and the two differ once the served
+/// turns do (a model fault changes a turn, and the loop answers the changed calls). A turn
+/// `kept` has no request for falls back on its recorded one.
+#[must_use]
+pub fn resolve_continuation_from<'k>(
+    turns: &[Turn],
+    request: DecodedRequest,
+    kept: impl FnOnce(usize) -> Option<&'k DecodedRequest>,
+) -> DecodedRequest {
     let Some(id) = request.continues.as_deref() else {
         return request;
     };
-    let Some(turn) = turns
+    let Some((t, turn)) = turns
         .iter()
-        .find(|t| t.response_id.as_deref() == Some(id) && t.assistant.is_some())
+        .enumerate()
+        .find(|(_, t)| t.response_id.as_deref() == Some(id) && t.assistant.is_some())
     else {
         return request;
     };
-    let mut messages = turn.request.conversation.messages.clone();
+    let answered = kept(t).unwrap_or(&turn.request);
+    let mut messages = answered.conversation.messages.clone();
     if let Some(served) = &turn.assistant {
         messages.push(Message::new(Role::Assistant, served.blocks.clone()));
     }
     messages.extend(request.conversation.messages);
     let tool_names = if request.tool_names.is_empty() {
-        turn.request.tool_names.clone()
+        answered.tool_names.clone()
     } else {
         request.tool_names
     };

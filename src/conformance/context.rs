@@ -73,7 +73,7 @@ impl<'a> RequestContext<'a> {
     }
 
     /// The response id a stateful continuation names that the cassette never served (see
-    /// [`super::echo::resolve_continuation`], which resolves the known ones first).
+    /// [`crate::cassette::resolve_continuation_from`], which resolves the known ones first).
     #[must_use]
     pub fn unknown_continuation(&self) -> Option<&'a str> {
         self.decoded

@@ -10,7 +10,6 @@
 //! the server cannot tell which turn it continues.
 
 use crate::cassette::Cassette;
-use crate::provider::DecodedRequest;
 use crate::transcript::{Conversation, Role};
 
 /// The served turn of each assistant message, and the response the request asks for.
@@ -41,17 +40,6 @@ impl Echoes {
         turns.dedup();
         turns
     }
-}
-
-/// A stateful continuation (a request that names a served response instead of sending the
-/// whole history) resolved against the cassette: the history the provider keeps (the recorded
-/// request of that turn and the turn as served) followed by what the loop sent, so it is judged
-/// as if the whole history had been sent. Stateless: nothing is remembered between requests,
-/// so many loops can share one cassette. A request that continues nothing comes back as it
-/// was; one naming an id the cassette never served keeps its `continues` (TT012 answers it).
-#[must_use]
-pub fn resolve_continuation(cassette: &Cassette, request: DecodedRequest) -> DecodedRequest {
-    crate::cassette::resolve_continuation(&cassette.turns, request)
 }
 
 /// Maps each assistant message of `conversation` to the turn of `cassette` it echoes.

@@ -265,7 +265,7 @@ impl Replay {
             )),
             None => request,
         };
-        let decoded = decoded.map(|r| conformance::echo::resolve_continuation(&served.cassette, r));
+        let decoded = decoded.map(|r| served.resolve_continuation(r));
         let cx = RequestContext::new(&served.cassette, &decoded);
         let (findings, rejection) = conformance::judge_request(&cx);
         served.ledger().calls.request(&cx);
@@ -303,6 +303,13 @@ impl Replay {
                 None,
             ),
         };
+        // The provider keeps the history of a request it answered with a response (not of
+        // one it refused, nor of one answered with an error status instead).
+        let created =
+            rejection.is_none() && !fault.as_ref().is_some_and(|f| f.kind.is_retryable_status());
+        if let (true, Some(t), Ok(request)) = (created, turn, decoded) {
+            served.answered(t, request);
+        }
         self.record_model(
             &served,
             ModelEntry {

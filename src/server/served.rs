@@ -12,7 +12,7 @@ use super::model_faults;
 use super::reply::Reply;
 use crate::cassette::{Cassette, ResponseBody};
 use crate::fault::{ModelFault, TurnFault};
-use crate::provider::Rejection;
+use crate::provider::{DecodedRequest, Rejection};
 
 /// One cassette with its replies and its session's ledger.
 #[derive(Debug)]
@@ -24,6 +24,9 @@ pub(super) struct Served {
     /// Model faults that could not be served, and why.
     model_notes: Vec<String>,
     ledger: Mutex<Ledger>,
+    /// Per turn, the (resolved) request this session last answered with it: the history the
+    /// provider keeps for the turn's response id, which a stateful continuation names.
+    answered: Mutex<Vec<Option<DecodedRequest>>>,
 }
 
 impl Served {
@@ -51,13 +54,44 @@ impl Served {
                 },
             })
             .collect();
+        let answered = Mutex::new(vec![None; cassette.turns.len()]);
         Self {
             cassette,
             replies,
             model_faults: Vec::new(),
             model_notes: Vec::new(),
             ledger: Mutex::default(),
+            answered,
         }
+    }
+
+    /// Keeps `request` as the history turn `t` answered, when the turn has a response id a
+    /// continuation can name (the request is moved, not copied).
+    pub(super) fn answered(&self, t: usize, request: DecodedRequest) {
+        if self.cassette.turns[t].response_id.is_none() {
+            return;
+        }
+        let mut answered = self
+            .answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        answered[t] = Some(request);
+    }
+
+    /// `request` with the history it continues (if it names a served response) put before
+    /// what it sent: the request this session answered with that response, else the recorded
+    /// one (see [`crate::cassette::resolve_continuation_from`]).
+    pub(super) fn resolve_continuation(&self, request: DecodedRequest) -> DecodedRequest {
+        if request.continues.is_none() {
+            return request;
+        }
+        let answered = self
+            .answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        crate::cassette::resolve_continuation_from(&self.cassette.turns, request, |t| {
+            answered[t].as_ref()
+        })
     }
 
     pub(super) fn ledger(&self) -> MutexGuard<'_, Ledger> {

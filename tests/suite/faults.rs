@@ -201,7 +201,7 @@ fn each_known_bad_fault_loop_fails_with_exactly_its_rule() {
 fn the_official_sdks_answer_the_calls_they_cannot_run_and_pass_model_faults() {
     // The example loops pass the arguments text to the tool endpoint as it is and answer with
     // what it returns (a 400 for arguments that are not JSON, a 404 for an undeclared tool).
-    let cases: [(&str, &str, &[&str], &[&str]); 4] = [
+    let cases: [(&str, &str, &[&str], &[&str]); 6] = [
         (
             "openai_async_gather",
             OPENAI_JSON,
@@ -241,6 +241,22 @@ fn the_official_sdks_answer_the_calls_they_cannot_run_and_pass_model_faults() {
             GEMINI_JSON,
             &["undeclared-tool"],
             &["fault `undeclared-tool` served: call 3"],
+        ),
+        // Stateful chains: the provider keeps the history the loop sent (its answer to the
+        // changed calls), not the recording's, so a continuation two turns on is judged on
+        // that history. Against the recorded one, the first cassette's third request had an
+        // unanswered `web_search` call (TT001, TT023), the second's a changed argument (TT006).
+        (
+            "responses_previous_id",
+            "openai-responses/handmade-stateful-chain.json",
+            &["undeclared-tool@1"],
+            &["fault `undeclared-tool` served: call 2"],
+        ),
+        (
+            "responses_previous_id",
+            "openai-responses/handmade-three-turns.json",
+            &["malformed-arguments@1"],
+            &["fault `malformed-arguments` served: call 1"],
         ),
     ];
     for (example, cassette, faults, served) in cases {

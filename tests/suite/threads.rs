@@ -1,7 +1,11 @@
-//! Stateful continuations: an Anthropic message thread that sends only the new messages and
-//! names the previous response, resolved against the cassette without a shared cursor.
+//! Stateful continuations: an Anthropic message thread or an OpenAI Responses request that
+//! sends only the new messages and names the previous response, resolved against the cassette
+//! without a shared cursor, on the history the session sent where it differs from the
+//! recording's.
 
 use serde_json::{Value, json};
+use tooltape::fault::{Fault, FaultKind, TurnFault};
+use tooltape::provider::Provider;
 use tooltape::server::{Entry, Replay, RequestMeta};
 
 use crate::support::load;
@@ -27,9 +31,15 @@ fn continuation(previous: &str) -> Value {
 }
 
 fn send(replay: &Replay, body: &Value) -> (u16, String, Vec<&'static str>) {
+    send_to(replay, Provider::Anthropic, body)
+}
+
+/// Sends `body` to session `s` as `provider`: the status, the body and every finding of the
+/// session so far.
+fn send_to(replay: &Replay, provider: Provider, body: &Value) -> (u16, String, Vec<&'static str>) {
     let reply = replay.handle_model(
         Some("s"),
-        tooltape::provider::Provider::Anthropic,
+        provider,
         RequestMeta::all(),
         &serde_json::to_vec(body).unwrap(),
     );
@@ -114,4 +124,75 @@ fn tool_blocks_without_tools_are_accepted_in_a_continuation_but_not_elsewhere() 
     assert!(reply.contains("must define tools"), "{reply}");
     let (status, _, _) = send(&replay, &continuation(&id));
     assert_eq!(status, 200);
+}
+
+const THREE_TURNS: &str = "openai-responses/handmade-three-turns.json";
+
+/// Runs the first three requests of [`THREE_TURNS`] with turn 1's first call served with
+/// arguments that are not JSON: request 1 (sent stateless, unless `skip_request_1`) echoes the
+/// calls as served, request 2 continues response 2 by `previous_response_id`. The findings of
+/// the session.
+fn continue_after_a_changed_turn(skip_request_1: bool) -> Vec<&'static str> {
+    let cassette = load(THREE_TURNS);
+    let replay = Replay::new().with_faults(vec![TurnFault {
+        turn: 0,
+        fault: Fault::new(FaultKind::MalformedArguments),
+    }]);
+    replay.add_session("s", cassette.clone());
+    let body = |i: usize| {
+        let mut body = cassette.file.interactions[i].request.body.clone();
+        body["stream"] = json!(false);
+        body
+    };
+    let (status, reply, _) = send_to(&replay, Provider::OpenAiResponses, &body(0));
+    assert_eq!(status, 200, "{reply}");
+    let served: Value = serde_json::from_str(&reply).unwrap();
+    let arguments = |call_id: &str| {
+        served["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["call_id"] == call_id)
+            .map(|item| item["arguments"].clone())
+    };
+    let mut first = body(1);
+    let mut changed = 0;
+    for item in first["input"].as_array_mut().unwrap() {
+        if item["type"] == "function_call"
+            && let Some(served) = arguments(item["call_id"].as_str().unwrap())
+        {
+            changed += usize::from(item["arguments"] != served);
+            item["arguments"] = served;
+        }
+    }
+    assert_eq!(changed, 1, "the fault changes one call's arguments");
+    if !skip_request_1 {
+        let (status, reply, rules) = send_to(&replay, Provider::OpenAiResponses, &first);
+        assert_eq!((status, rules), (200, Vec::new()), "{reply}");
+    }
+    let sent_before = first["input"].as_array().unwrap().len();
+    let mut second = body(2);
+    let new_items: Vec<Value> = second["input"].as_array().unwrap()[sent_before..]
+        .iter()
+        .filter(|item| item["type"] == "function_call_output")
+        .cloned()
+        .collect();
+    assert_eq!(new_items.len(), 3, "request 2 answers turn 2's three calls");
+    second["input"] = Value::Array(new_items);
+    second["previous_response_id"] = json!(cassette.turns[1].response_id.clone().unwrap());
+    let (status, reply, rules) = send_to(&replay, Provider::OpenAiResponses, &second);
+    assert_eq!(status, 200, "{reply}");
+    rules
+}
+
+#[test]
+fn a_continuation_is_judged_on_the_history_the_session_sent() {
+    assert_eq!(continue_after_a_changed_turn(false), Vec::<&str>::new());
+}
+
+#[test]
+fn a_continuation_of_a_turn_the_session_was_not_served_falls_back_on_the_recording() {
+    // With no request 1 in the session, the history of response 2 is the recorded request 1,
+    // whose first call has its recorded arguments, not the ones served: judged as changed.
+    assert_eq!(continue_after_a_changed_turn(true), vec!["TT006"]);
 }
