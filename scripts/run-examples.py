@@ -10,11 +10,15 @@ are right and that each check can fail, and that a correct loop gets no false FA
 
     scripts/run-examples.py                               # all examples, once
     scripts/run-examples.py --only bad_stream_by_id --repeat 20
+    scripts/run-examples.py --fault rate-limit:100 --fault cut-stream:2@2   # correct loops only
     TOOLTAPE_BIN=target/release/tooltape scripts/run-examples.py --python .venv/bin/python
 
 The Python interpreter comes from scripts/python-env.sh (the pinned SDKs) unless --python is
 given. Loops run warm (scripts/warm_python.py: the SDKs imported once per loop file, a fork per
-run); `--cold` starts a fresh interpreter per run, as a user's `check` does. Prints a table of the results; exits 1 on any mismatch, 2 on a usage or setup error.
+run); `--cold` starts a fresh interpreter per run, as a user's `check` does. `--fault` serves
+API or model faults to every run; only the correct loops run then, and each must still conform
+on its whole folder (the SDKs' default retries are the reference behaviour). Prints a table of
+the results; exits 1 on any mismatch, 2 on a usage or setup error.
 Only the standard library is used here, so any python3 (3.9+) can run this script.
 """
 
@@ -378,6 +382,15 @@ class Outcome:
     seconds: float
     ok: bool
     problems: list[str]
+    faulted: int = 0  # cassettes whose notes say a fault was served
+
+
+def faulted(report: dict | None) -> int:
+    """How many cassettes of a report were served a fault, as their notes say."""
+    return sum(
+        any("fault" in n and " served" in n and "not served" not in n for n in c.get("notes", []))
+        for c in (report or {}).get("cassettes", [])
+    )
 
 
 def failing_rules(cassette: dict, strict: bool) -> set[str]:
@@ -425,11 +438,12 @@ def judge(ex: Example, selected: list[CassetteInfo], code: int, report: dict | N
 
 def run_example(
     ex: Example, selected: list[CassetteInfo], tooltape: str, python: str, run: int,
-    timeout: float, verbose: bool, warm: WarmLoops,
+    timeout: float, verbose: bool, warm: WarmLoops, faults: list[str],
 ) -> Outcome:
     cmd = [tooltape, "check", str(ROOT / "fixtures" / ex.folder), "-j", "4", "--format", "json"]
     if ex.profile != "default":
         cmd += ["--profile", ex.profile]
+    cmd += [arg for fault in faults for arg in ("--fault", fault)]
     cmd += [*ex.flags, "--", *warm.command(python, LOOPS / f"{ex.name}.py")]
     if verbose:
         print("+ " + " ".join(cmd), file=sys.stderr)
@@ -452,7 +466,8 @@ def run_example(
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         if tail:
             problems.append("stderr:\n" + tail)
-    return Outcome(ex.name, ex.folder, run, len(selected), proc.returncode, seconds, not problems, problems)
+    return Outcome(ex.name, ex.folder, run, len(selected), proc.returncode, seconds, not problems,
+                   problems, faulted(report))
 
 
 def venv_python() -> str:
@@ -483,6 +498,11 @@ def main() -> int:
     parser.add_argument("--cold", action="store_true",
                         help="a fresh interpreter per run (default: warm forks of one that "
                         "imported the loop's modules, scripts/warm_python.py)")
+    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                        help="serve this `tooltape check --fault` to every run (repeatable); "
+                        "only the correct loops run, and each must still conform on its "
+                        "whole folder: the official SDKs' own retries are what a correct "
+                        "loop does")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -504,6 +524,9 @@ def main() -> int:
         ex for ex in EXAMPLES
         if not args.only or any(fnmatch.fnmatch(ex.name, o.removesuffix(".py")) for o in args.only)
     ]
+    if args.fault:
+        # A known-bad loop's verdict under a fault is another question (faults.rs asks it).
+        examples = [ex for ex in examples if ex.rule is None]
     if not examples:
         print(f"run-examples: no example matches {args.only}", file=sys.stderr)
         return 2
@@ -535,7 +558,7 @@ def main() -> int:
     def one(job: tuple[Example, list[CassetteInfo], int]) -> Outcome:
         ex, selected, run = job
         outcome = run_example(ex, selected, tooltape, python, run, args.timeout,
-                              args.verbose, warm)
+                              args.verbose, warm, args.fault)
         mark = "ok  " if outcome.ok else "FAIL"
         print(f"{mark} {ex.name} on fixtures/{ex.folder} (run {run}) exit {outcome.exit_code} "
               f"in {outcome.seconds:.1f}s", file=sys.stderr)
@@ -551,14 +574,16 @@ def main() -> int:
 
     print()
     print(f"{'example':30} {'fixtures/':28} {'expect':10} {'cassettes':>9} {'runs':>5} "
-          f"{'passed':>6} {'max s':>6}")
+          f"{'passed':>6} {'max s':>6}" + (f" {'faulted':>7}" if args.fault else ""))
     for ex, selected in plan:
         mine = [o for o in outcomes if (o.example, o.folder) == (ex.name, ex.folder)]
         passed = sum(o.ok for o in mine)
         slowest = max((o.seconds for o in mine), default=0.0)
         want = ex.rule or "exit 0"
+        # Under --fault: the fewest cassettes of a run that were served one (0: not exercised).
+        served = min((o.faulted for o in mine), default=0)
         print(f"{ex.name:30} {ex.folder:28} {want:10} {len(selected):>9} {len(mine):>5} "
-              f"{passed:>6} {slowest:>6.1f}")
+              f"{passed:>6} {slowest:>6.1f}" + (f" {served:>7}" if args.fault else ""))
     failures = [o for o in outcomes if not o.ok]
     for o in failures:
         print(f"\nMISMATCH {o.example} on fixtures/{o.folder} (run {o.run}):")

@@ -112,6 +112,57 @@ fn every_example_loop_gets_its_verdict_from_check() {
     assert!(stdout.contains("0 failed"), "{stdout}");
 }
 
+/// Every correct example loop, under API faults and then model faults (each served from the
+/// first response on, so every cassette gets one), still conforms on every cassette of its
+/// whole folder: the official SDKs' default retries and a loop that answers the calls it
+/// cannot run are what a correct loop does, so any failing finding is a false positive.
+#[test]
+fn every_correct_example_loop_conforms_on_its_whole_folder_under_faults() {
+    let sweeps: [&[&str]; 2] = [
+        &[
+            "rate-limit:50@1",
+            "unavailable:50@2",
+            "slow-first-byte:200@2",
+            "no-terminal-event@2",
+        ],
+        &["undeclared-tool@1", "malformed-arguments@2"],
+    ];
+    for faults in sweeps {
+        let out = Command::new(python())
+            .arg(root().join("scripts/run-examples.py"))
+            .arg(bin())
+            .arg("--python")
+            .arg(python())
+            .args(["--parallel", "2"])
+            .args(faults.iter().flat_map(|f| ["--fault", f]))
+            .current_dir(root())
+            .output()
+            .expect("python runs scripts/run-examples.py");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "run-examples {faults:?} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The table's last column: the cassettes of each run that were served a fault.
+        let rows: Vec<&str> = stdout
+            .lines()
+            .skip_while(|l| !l.starts_with("example"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .collect();
+        assert!(rows.len() >= 10, "{faults:?}: {stdout}");
+        assert!(
+            rows.iter().all(|r| !r.contains("TT0")),
+            "{faults:?}: a known-bad loop ran: {stdout}"
+        );
+        for row in rows {
+            let faulted: usize = row.split_whitespace().last().unwrap().parse().unwrap();
+            assert!(faulted > 0, "{faults:?}: no fault served in `{row}`");
+        }
+    }
+}
+
 /// Non-streamed OpenAI cassettes, one and several calls per turn. The loop run over them
 /// answers only each turn's first call: a mistake that does not depend on timing, so two runs
 /// must agree whatever the machine's load.
