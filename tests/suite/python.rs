@@ -91,18 +91,24 @@ fn the_anthropic_sdk_replays_through_serve_with_and_without_streaming() {
     );
 }
 
-#[test]
-fn every_example_loop_gets_its_verdict_from_check() {
-    let out = Command::new(python())
+/// `scripts/run-examples.py` with this build and the pinned SDKs, two checks at once (a check
+/// spends much of its time waiting on its loops), and `args`.
+fn run_examples(args: &[&str]) -> std::process::Output {
+    Command::new(python())
         .arg(root().join("scripts/run-examples.py"))
         .arg(bin())
         .arg("--python")
         .arg(python())
-        // Two checks at once: a check spends much of its time waiting on its loops.
         .args(["--parallel", "2"])
+        .args(args)
         .current_dir(root())
         .output()
-        .expect("python runs scripts/run-examples.py");
+        .expect("python runs scripts/run-examples.py")
+}
+
+#[test]
+fn every_example_loop_gets_its_verdict_from_check() {
+    let out = run_examples(&[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -128,16 +134,8 @@ fn every_correct_example_loop_conforms_on_its_whole_folder_under_faults() {
         &["undeclared-tool@1", "malformed-arguments@2"],
     ];
     for faults in sweeps {
-        let out = Command::new(python())
-            .arg(root().join("scripts/run-examples.py"))
-            .arg(bin())
-            .arg("--python")
-            .arg(python())
-            .args(["--parallel", "2"])
-            .args(faults.iter().flat_map(|f| ["--fault", f]))
-            .current_dir(root())
-            .output()
-            .expect("python runs scripts/run-examples.py");
+        let args: Vec<&str> = faults.iter().flat_map(|f| ["--fault", f]).collect();
+        let out = run_examples(&args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
