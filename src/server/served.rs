@@ -25,7 +25,10 @@ pub(super) struct Served {
     model_notes: Vec<String>,
     ledger: Mutex<Ledger>,
     /// Per turn, the (resolved) request this session last answered with it: the history the
-    /// provider keeps for the turn's response id, which a stateful continuation names.
+    /// provider keeps for the turn's response id, which a stateful continuation names. Kept
+    /// only in a session served with model faults, the one place the served turns differ from
+    /// the recorded ones; elsewhere the recorded requests stand in, so loops that share a
+    /// session never see one another's history.
     answered: Mutex<Vec<Option<DecodedRequest>>>,
 }
 
@@ -65,17 +68,24 @@ impl Served {
         }
     }
 
-    /// Keeps `request` as the history turn `t` answered, when the turn has a response id a
-    /// continuation can name (the request is moved, not copied).
+    /// Keeps `request` as the history turn `t` answered, when the session has model faults
+    /// and the turn a response id a continuation can name (the request is moved, not copied).
     pub(super) fn answered(&self, t: usize, request: DecodedRequest) {
-        if self.cassette.turns[t].response_id.is_none() {
+        let named = self
+            .cassette
+            .turns
+            .get(t)
+            .is_some_and(|turn| turn.response_id.is_some());
+        if self.model_faults.is_empty() || !named {
             return;
         }
         let mut answered = self
             .answered
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        answered[t] = Some(request);
+        if let Some(slot) = answered.get_mut(t) {
+            *slot = Some(request);
+        }
     }
 
     /// `request` with the history it continues (if it names a served response) put before
@@ -90,7 +100,7 @@ impl Served {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         crate::cassette::resolve_continuation_from(&self.cassette.turns, request, |t| {
-            answered[t].as_ref()
+            answered.get(t).and_then(Option::as_ref)
         })
     }
 

@@ -11,8 +11,8 @@
 //!   the model's items that come one after another (reasoning, assistant messages, calls)
 //!   form one assistant message, each `function_call_output` a `tool` message of its own,
 //!   each user, system or developer message one message. `previous_response_id` is a
-//!   stateful continuation, resolved before the rules run on the history the session sent
-//!   for the response it names (else the recorded request of that turn).
+//!   stateful continuation, resolved before the rules run on the recorded request of the
+//!   turn it names (under a model fault, on the one the session sent).
 //! - [`encode_assistant`] writes a served turn back as its items (a JSON array the codec's
 //!   `with_history` splices into `input`), [`encode_results`] one `function_call_output` per
 //!   result; [`render_rejection`] writes OpenAI's error body.
