@@ -384,6 +384,17 @@ impl AssistantTurn {
         calls_of(&self.blocks)
     }
 
+    /// Whether two of the calls carry the same id (a model fault, or a provider that reuses
+    /// ids): no answer can tell them apart.
+    #[must_use]
+    pub fn repeats_an_id(&self) -> bool {
+        let calls: Vec<&ToolCall> = self.tool_calls().collect();
+        calls
+            .iter()
+            .enumerate()
+            .any(|(i, c)| calls[..i].iter().any(|earlier| earlier.id == c.id))
+    }
+
     /// The text blocks joined.
     #[must_use]
     pub fn text(&self) -> String {

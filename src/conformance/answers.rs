@@ -104,6 +104,25 @@ impl CallLog {
         }
     }
 
+    /// When the loop stopped at a served turn that gives two calls one id, without answering
+    /// it, what to say about the stop: refusing such a turn (pydantic-ai raises) is a choice
+    /// TT013 and TT023 only warn about, so a command that fails after it is explained by it.
+    #[must_use]
+    pub fn explains_a_stop(&self) -> Option<String> {
+        let last = *self.served.last()?;
+        let refused = self
+            .model_faults
+            .iter()
+            .any(|f| f.turn == last && f.kind == FaultKind::DuplicateCallId);
+        (refused && !self.answers.contains_key(&last)).then(|| {
+            format!(
+                "the loop stopped at turn {}, whose calls were served with one id twice (fault `{}`)",
+                last + 1,
+                FaultKind::DuplicateCallId
+            )
+        })
+    }
+
     /// The positions of the calls of `turn` a model fault made or changed.
     fn faulted(&self, turn: usize) -> BTreeSet<usize> {
         self.model_faults
@@ -120,7 +139,7 @@ static TT023: RuleInfo = RuleInfo {
     id: "TT023",
     name: "crashed-on-bad-call",
     severity: Severity::Error,
-    summary: "after a turn with a call the loop could not run (arguments that are not JSON, a tool that was not declared, an id sent twice), the loop stopped or sent no result for that call instead of answering it with an error result",
+    summary: "after a turn with a call the loop could not run (arguments that are not JSON, a tool that was not declared, an id sent twice), the loop stopped or sent no result for that call instead of answering it with an error result; a warning where the loop refused a turn that gives two calls one id (no answer tells them apart)",
 };
 impl Rule for CrashedOnBadCall {
     fn info(&self) -> &'static RuleInfo {
@@ -139,6 +158,7 @@ impl Rule for CrashedOnBadCall {
                 _ => "an id an earlier call of the turn has",
             };
             let call = format!("call `{}` (`{}`) with {what}", fault.id, fault.name);
+            let stopped = !log.answers.contains_key(&fault.turn);
             let message = match log.answers.get(&fault.turn) {
                 None => format!(
                     "turn {} had {call}, and the loop sent no request answering the turn: it stopped there",
@@ -150,11 +170,20 @@ impl Rule for CrashedOnBadCall {
                 ),
                 Some(_) => continue,
             };
-            out.push(TT023.finding(
+            let mut f = TT023.finding(
                 Some(fault.turn + 1),
                 message,
                 "answer a call you cannot run with an error result (`is_error` where the provider has it) that says why (the arguments do not parse, no such tool), run its siblings as usual and go on: the model reads the error and calls again",
-            ));
+            );
+            if stopped && fault.kind == FaultKind::DuplicateCallId {
+                // Two calls with one id have no answer that tells them apart: a loop that
+                // refuses the turn (pydantic-ai raises) chose to, it broke no protocol.
+                f.message.push_str(
+                    "; refusing a turn that gives two calls one id is defensible, answering the id once and going on keeps the run alive",
+                );
+                f.severity = Severity::Warning;
+            }
+            out.push(f);
         }
     }
 }
@@ -316,6 +345,49 @@ mod tests {
                 .contains("a call to a tool the request did not declare"),
             "{}",
             undeclared[0].message
+        );
+    }
+
+    #[test]
+    fn only_a_stop_at_a_turn_that_repeats_an_id_is_explained_by_it() {
+        let fault = |kind| ModelFault {
+            turn: 1,
+            kind,
+            call: 1,
+            id: "call_a".into(),
+            name: "get_weather".into(),
+        };
+        let log = |kind, served: &[usize], answered: bool| {
+            let mut log = CallLog {
+                model_faults: vec![fault(kind)],
+                served: served.iter().copied().collect(),
+                ..CallLog::default()
+            };
+            if answered {
+                log.answers.insert(1, vec![None, None]);
+            }
+            log
+        };
+        let stop = log(FaultKind::DuplicateCallId, &[0, 1], false).explains_a_stop();
+        assert!(
+            stop.as_deref()
+                .is_some_and(|s| s.contains("turn 2") && s.contains("duplicate-call-id")),
+            "{stop:?}"
+        );
+        assert_eq!(
+            log(FaultKind::DuplicateCallId, &[0, 1], true).explains_a_stop(),
+            None,
+            "the loop answered the turn"
+        );
+        assert_eq!(
+            log(FaultKind::DuplicateCallId, &[0, 1, 2], false).explains_a_stop(),
+            None,
+            "the loop went on past the turn"
+        );
+        assert_eq!(
+            log(FaultKind::MalformedArguments, &[0, 1], false).explains_a_stop(),
+            None,
+            "a call that does not parse can be answered with an error: stopping is TT023"
         );
     }
 }

@@ -16,7 +16,7 @@ static TT006: RuleInfo = RuleInfo {
     id: "TT006",
     name: "altered-assistant-turn",
     severity: Severity::Error,
-    summary: "the assistant turn sent back differs from what was served (ids, names, arguments, dropped calls, dropped or edited thinking / reasoning items; a dropped thinking block is a warning when the API does not require it back for the request: thinking off, or a model that does not validate signatures)",
+    summary: "the assistant turn sent back differs from what was served (ids, names, arguments, dropped calls, dropped or edited thinking / reasoning items; a dropped thinking block is a warning when the API does not require it back for the request: thinking off, or a model that does not validate signatures; changed arguments that were served as text that is not JSON, and a call of a turn that repeats an id sent back under a new id, are warnings: the API takes both)",
 };
 impl Rule for AlteredAssistantTurn {
     fn info(&self) -> &'static RuleInfo {
@@ -66,6 +66,21 @@ impl Rule for AlteredAssistantTurn {
                         format!("call `{}` was served as `{}` but sent back as `{}`", call.id, call.name, c.name),
                         hint,
                     )),
+                    Some(c) if !c.same_arguments(call) && call.arguments_value().is_none() => {
+                        // Arguments that do not parse cannot be kept by a loop that keeps
+                        // calls parsed; the API takes any text back, so the change is shown,
+                        // not failed.
+                        let mut f = TT006.finding(
+                            turn,
+                            format!(
+                                "the arguments of call `{}` ({}) were served as text that is not JSON, `{}`, and sent back as `{}`: the API takes any text there, but the history now shows the model a call it did not make",
+                                call.id, call.name, call.arguments, c.arguments
+                            ),
+                            "send arguments back as the text they were served, even when it does not parse, and answer the call with an error result that says so",
+                        );
+                        f.severity = Severity::Warning;
+                        out.push(f);
+                    }
                     Some(c) if !c.same_arguments(call) => out.push(TT006.finding(
                         turn,
                         format!(
@@ -77,9 +92,36 @@ impl Rule for AlteredAssistantTurn {
                     Some(_) => {}
                 }
             }
+            let repeats = served.repeats_an_id();
             for &m in &echoed {
                 for c in messages[m].tool_calls() {
-                    if !served.tool_calls().any(|s| s.id == c.id) {
+                    if served.tool_calls().any(|s| s.id == c.id) {
+                        continue;
+                    }
+                    // A turn that gave two calls one id cannot be answered call by call; a
+                    // loop that sends the second back under an id of its own (same tool, same
+                    // arguments) makes it answerable.
+                    let renamed = repeats
+                        && served.tool_calls().any(|s| {
+                            s.name == c.name
+                                && s.same_arguments(c)
+                                && served.tool_calls().filter(|o| o.id == s.id).count() > 1
+                        });
+                    if renamed {
+                        let mut f = TT006.finding(
+                            turn,
+                            format!(
+                                "assistant message {m} carries call `{}` ({}) under an id the loop made up: turn {} gave two calls of `{}` one id, and the loop renamed one; the API takes it, but the history no longer shows what the model sent",
+                                c.id,
+                                c.name,
+                                t + 1,
+                                c.name
+                            ),
+                            "keep the served ids; a turn that repeats an id can be answered once for that id",
+                        );
+                        f.severity = Severity::Warning;
+                        out.push(f);
+                    } else {
                         out.push(TT006.finding(
                             turn,
                             format!(
@@ -362,7 +404,7 @@ static TT013: RuleInfo = RuleInfo {
     id: "TT013",
     name: "abandoned-tool-calls",
     severity: Severity::Error,
-    summary: "the loop ended without answering the last turn's calls",
+    summary: "the loop ended without answering the last turn's calls; a warning when that turn gives two calls one id, which no answer tells apart",
 };
 impl Rule for AbandonedToolCalls {
     fn info(&self) -> &'static RuleInfo {
@@ -375,11 +417,26 @@ impl Rule for AbandonedToolCalls {
                 .iter()
                 .map(|c| format!("`{}` ({})", c.id, c.name))
                 .collect();
-            out.push(TT013.finding(
+            let repeats = cx
+                .cassette
+                .turns
+                .get(last)
+                .and_then(|t| t.assistant.as_ref())
+                .is_some_and(AssistantTurn::repeats_an_id);
+            let mut f = TT013.finding(
                 Some(last + 1),
                 format!("the loop stopped after turn {} without answering its calls {}", last + 1, ids.join(", ")),
                 "keep looping while the model asks for tools: run every call, send the results, and stop only on a response without tool calls",
-            ));
+            );
+            if repeats {
+                // Two calls with one id have no answer the APIs take call by call: refusing
+                // the turn is a choice, not a protocol error.
+                f.message.push_str(
+                    ", a turn that gives two calls one id: refusing it is defensible (no answer tells the two apart), answering the id once and going on keeps the run alive",
+                );
+                f.severity = Severity::Warning;
+            }
+            out.push(f);
         }
     }
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::faults;
 use super::journal::{Entry, Journal, ModelEntry, ToolEntry};
+use super::ledger::Ledger;
 use super::limits::Limits;
 use super::reply::Reply;
 use super::served::Served;
@@ -610,9 +611,7 @@ impl Replay {
         };
         let ledger = served.ledger();
         let mut findings: Vec<Finding> = ledger.findings().cloned().collect();
-        let mut calls: CallLog = ledger.calls.clone();
-        calls.model_faults.clone_from(&served.model_faults);
-        calls.served.clone_from(&ledger.served);
+        let calls = call_log(&served, &ledger);
         let cx = SessionContext {
             cassette: &served.cassette,
             requests: ledger.last.into_iter().collect(),
@@ -631,8 +630,13 @@ impl Replay {
     /// about the loop stopping there; a command that fails after it is explained by it.
     #[must_use]
     pub fn fault_stop(&self, session: &str) -> Option<String> {
-        self.served(session)
-            .and_then(|s| s.ledger().faults.explains_a_stop())
+        self.served(session).and_then(|s| {
+            let ledger = s.ledger();
+            ledger
+                .faults
+                .explains_a_stop()
+                .or_else(|| call_log(&s, &ledger).explains_a_stop())
+        })
     }
 
     /// The findings of one session that were found but not kept (over a limit), by severity.
@@ -745,6 +749,15 @@ fn parse_body(body: &[u8]) -> Result<Value, Malformed> {
 /// Debug builds (every test run) check the fast path against the checked one on every
 /// request they serve: where the fast path decodes a body, the checked path must give the
 /// same request.
+/// The session's call log with what the session rules read beside it: the model faults it
+/// was served with and the turns served.
+fn call_log(served: &Served, ledger: &Ledger) -> CallLog {
+    let mut calls = ledger.calls.clone();
+    calls.model_faults.clone_from(&served.model_faults);
+    calls.served.clone_from(&ledger.served);
+    calls
+}
+
 #[cfg(debug_assertions)]
 fn same_as_checked(
     codec: &dyn crate::provider::Codec,

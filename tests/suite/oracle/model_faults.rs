@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tooltape::Cassette;
-use tooltape::conformance::Finding;
+use tooltape::conformance::{Finding, Severity};
 use tooltape::fault::{Fault, FaultKind, TurnFault};
 use tooltape::server::{Replay, RequestMeta};
-use tooltape::transcript::{ToolCall, ToolResult};
+use tooltape::transcript::{AssistantTurn, Block, ToolCall, ToolResult};
 
 use super::mutation::{RULES_NONE, set};
 use super::positive::paused_runtime;
@@ -65,6 +65,24 @@ struct Script {
     stops: bool,
     say: fn(usize, &ToolCall, bool) -> Say,
     barrier: bool,
+    /// How the loop echoes turn 1's calls back: it may change them, by position.
+    echo: fn(usize, &mut ToolCall, bool),
+}
+
+fn echo_as_served(_: usize, _: &mut ToolCall, _: bool) {}
+
+/// A loop that keeps calls parsed: arguments that do not parse go back as `{}`.
+fn echo_unparsed_as_empty(_: usize, c: &mut ToolCall, faulted: bool) {
+    if faulted && c.arguments_value().is_none() {
+        c.arguments = "{}".into();
+    }
+}
+
+/// A loop that gives the second of two calls with one id an id of its own.
+fn echo_repeated_id_renamed(i: usize, c: &mut ToolCall, faulted: bool) {
+    if faulted && i > 0 {
+        c.id = format!("{}_renamed", c.id);
+    }
 }
 
 fn answer_all(_: usize, _: &ToolCall, _: bool) -> Say {
@@ -93,6 +111,7 @@ impl Script {
             stops: false,
             say: answer_all,
             barrier: false,
+            echo: echo_as_served,
         }
     }
 
@@ -115,7 +134,7 @@ impl Script {
             replay.add_session("s", recorded.clone());
             let served = replay.sessions()[0].1.clone();
             let faulted = faulted_positions(&served, &recorded);
-            ask(&replay, &served, 0, &[]);
+            ask(&replay, &served, 0, None, &[]);
             let calls = served.calls(0).to_vec();
             let chosen: Vec<(usize, &ToolCall)> = calls
                 .iter()
@@ -144,6 +163,15 @@ impl Script {
             if self.stops {
                 return replay.findings("s");
             }
+            let mut echoed = served.turns[0].assistant.clone().expect("turn 1 has calls");
+            let mut position = 0;
+            for b in &mut echoed.blocks {
+                if let Block::ToolCall(c) = b {
+                    (self.echo)(position, c, faulted.contains(&position));
+                    position += 1;
+                }
+            }
+            let calls: Vec<ToolCall> = echoed.tool_calls().cloned().collect();
             let results: Vec<Option<ToolResult>> = calls
                 .iter()
                 .enumerate()
@@ -168,7 +196,7 @@ impl Script {
                     })
                 })
                 .collect();
-            ask(&replay, &served, 1, &results);
+            ask(&replay, &served, 1, Some(&echoed), &results);
             replay.findings("s")
         })
     }
@@ -188,18 +216,25 @@ fn faulted_positions(served: &Cassette, recorded: &Cassette) -> BTreeSet<usize> 
 }
 
 /// Sends the request for response `k` (0 or 1) of the cassette as served: the recorded first
-/// request, or it continued with turn 1 echoed and `results` (by call position) answering it.
-fn ask(replay: &Replay, served: &Cassette, k: usize, results: &[Option<ToolResult>]) {
+/// request, or it continued with turn 1 echoed (as `echoed` gives it, else as served) and
+/// `results` (by call position) answering it.
+fn ask(
+    replay: &Replay,
+    served: &Cassette,
+    k: usize,
+    echoed: Option<&AssistantTurn>,
+    results: &[Option<ToolResult>],
+) {
     let codec = served.provider().codec();
     let first = &served.file.interactions[0].request.body;
     let body: Value = if k == 0 {
         first.clone()
     } else {
         let mut history = codec.history(first);
-        history.push(codec.encode_assistant(served.turns[0].assistant.as_ref().unwrap()));
-        let (calls, answers): (Vec<ToolCall>, Vec<ToolResult>) = served
-            .calls(0)
-            .iter()
+        let turn = echoed.unwrap_or_else(|| served.turns[0].assistant.as_ref().unwrap());
+        history.push(codec.encode_assistant(turn));
+        let (calls, answers): (Vec<ToolCall>, Vec<ToolResult>) = turn
+            .tool_calls()
             .zip(results)
             .filter_map(|(c, r)| r.clone().map(|r| (c.clone(), r)))
             .unzip();
@@ -232,7 +267,7 @@ fn a_model_fault_in_a_turn_the_loop_never_reached_is_not_judged() {
         "the fault is in turn 2 as served"
     );
     // The loop asks for turn 1 and stops there: turn 2, with the fault, is never served.
-    ask(&replay, &served, 0, &[]);
+    ask(&replay, &served, 0, None, &[]);
     let findings = replay.findings("s");
     assert_eq!(rules_of(&findings), set(["TT013"]), "{findings:#?}");
 }
@@ -283,6 +318,30 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             set(["TT001", "TT023"]),
         ),
         (
+            "sends malformed arguments back parsed, as `{}`",
+            Script {
+                run: Run::Runnable,
+                say: own_error_for_faulted,
+                echo: echo_unparsed_as_empty,
+                ..script(CHAT, &[MalformedArguments])
+            }
+            .findings(),
+            set(["TT006"]),
+        ),
+        (
+            "sends valid arguments back changed",
+            Script {
+                echo: |i, c, _| {
+                    if i == 1 {
+                        c.arguments = "{}".into();
+                    }
+                },
+                ..script(CHAT, &[])
+            }
+            .findings(),
+            set(["TT006"]),
+        ),
+        (
             "answers an undeclared tool with the tool endpoint's 404, behind the barrier",
             Script {
                 barrier: true,
@@ -330,6 +389,24 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             }
             .findings(),
             set(RULES_NONE),
+        ),
+        (
+            "refuses a turn that gives two calls one id",
+            Script {
+                stops: true,
+                ..script(CHAT, &[DuplicateCallId])
+            }
+            .findings(),
+            set(["TT013", "TT023"]),
+        ),
+        (
+            "sends the second of two calls with one id back under an id of its own",
+            Script {
+                echo: echo_repeated_id_renamed,
+                ..script(CHAT, &[DuplicateCallId])
+            }
+            .findings(),
+            set(["TT006"]),
         ),
         (
             "answers both calls with one id over Responses",
@@ -414,6 +491,45 @@ fn every_model_fault_scenario_fires_exactly_its_rules() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// What a loop cannot be blamed for under a model fault is a warning, never an error: the
+/// call that did not parse sent back as `{}`, a turn with one id twice refused or renamed.
+/// The same edits where no fault excuses them stay errors.
+#[test]
+fn what_a_model_fault_excuses_is_a_warning_and_nothing_else_is() {
+    let warnings_only = [
+        "sends malformed arguments back parsed, as `{}`",
+        "refuses a turn that gives two calls one id",
+        "sends the second of two calls with one id back under an id of its own",
+    ];
+    let errors = [
+        "sends valid arguments back changed",
+        "crashes on an undeclared tool",
+    ];
+    let scenarios = model_fault_scenarios();
+    let of = |name: &str| {
+        scenarios
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .unwrap_or_else(|| panic!("no scenario `{name}`"))
+            .1
+            .clone()
+    };
+    for name in warnings_only {
+        let findings = of(name);
+        assert!(
+            !findings.is_empty() && findings.iter().all(|f| f.severity == Severity::Warning),
+            "{name}: {findings:#?}"
+        );
+    }
+    for name in errors {
+        let findings = of(name);
+        assert!(
+            findings.iter().all(|f| f.severity == Severity::Error),
+            "{name}: {findings:#?}"
+        );
+    }
 }
 
 /// The findings of `rule` in the scenario named `name`, for the rule's report snapshot.
