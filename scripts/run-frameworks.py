@@ -110,9 +110,10 @@ def setup() -> dict[str, str]:
 
 
 def check(tooltape: str, command: list[str], folder: str, jobs: int, timeout: int, out: Path,
-          verbose: bool) -> tuple[int | None, dict | None, float, str]:
+          verbose: bool, faults: list[str]) -> tuple[int | None, dict | None, float, str]:
     cmd = [tooltape, "check", str(ROOT / "fixtures" / folder), "-j", str(jobs),
-           "--timeout", str(timeout), "--format", "json", "--output", str(out), "--", *command]
+           "--timeout", str(timeout), "--format", "json", "--output", str(out),
+           *(arg for fault in faults for arg in ("--fault", fault)), "--", *command]
     if verbose:
         print("+ " + " ".join(cmd), file=sys.stderr)
     start = time.monotonic()
@@ -231,6 +232,10 @@ def main() -> int:
                         help="where the JSON reports go (default: target/frameworks-reports)")
     parser.add_argument("--cold", action="store_true",
                         help="a fresh interpreter per Python run (default: warm forks)")
+    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                        help="pass `--fault SPEC` to every `tooltape check` (repeatable); the "
+                        "verdicts are still compared with --expected, whose default is written "
+                        "for runs without faults: read each mismatch")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -262,7 +267,7 @@ def main() -> int:
             command = warm.command(command[0], LOOPS / fw.loop)
         out = reports / f"{fw.name}.{folder}.json"
         code, report, seconds, stderr = check(tooltape, command, folder, args.jobs, args.timeout,
-                                              out, args.verbose)
+                                              out, args.verbose, args.fault)
         if report is None:
             row = Row(fw.name, folder, mismatches=[
                 f"no JSON report (exit {code}):\n" + "\n".join(stderr.strip().splitlines()[-15:])])
