@@ -6,7 +6,7 @@ use super::finding::{Finding, Severity};
 use super::pairing::Issue;
 use super::rule::{Rule, RuleInfo};
 use crate::provider::{Pairing, Rejection, ResultPlacement};
-use crate::transcript::ToolResult;
+use crate::transcript::{AssistantTurn, ToolResult};
 
 /// TT001.
 pub struct MissingToolResult;
@@ -220,7 +220,7 @@ static TT007: RuleInfo = RuleInfo {
     id: "TT007",
     name: "results-out-of-order",
     severity: Severity::Warning,
-    summary: "results are not in the order of the calls",
+    summary: "results are not in the order of the calls (not judged for a turn that gives two calls one id)",
 };
 impl Rule for ResultsOutOfOrder {
     fn info(&self) -> &'static RuleInfo {
@@ -229,8 +229,16 @@ impl Rule for ResultsOutOfOrder {
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
         for TurnAnswers { turn, found } in cx.answers() {
             let turn = *turn;
+            // A turn that gives two calls one id (a model fault) has no call order its
+            // results can be held to: which of the two a result answers is a guess.
+            let repeats = cx
+                .cassette
+                .turns
+                .get(turn - 1)
+                .and_then(|t| t.assistant.as_ref())
+                .is_some_and(AssistantTurn::repeats_an_id);
             let order: Vec<usize> = found.iter().map(|a| a.call).collect();
-            if order.windows(2).any(|w| w[0] > w[1]) {
+            if !repeats && order.windows(2).any(|w| w[0] > w[1]) {
                 let shown: Vec<String> = order.iter().map(|i| (i + 1).to_string()).collect();
                 out.push(TT007.finding(
                     Some(turn),

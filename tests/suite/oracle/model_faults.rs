@@ -67,6 +67,20 @@ struct Script {
     barrier: bool,
     /// How the loop echoes turn 1's calls back: it may change them, by position.
     echo: fn(usize, &mut ToolCall, bool),
+    /// The order the loop sends its results in, given them in call order.
+    order: fn(&mut [(ToolCall, ToolResult)]),
+}
+
+fn in_call_order(_: &mut [(ToolCall, ToolResult)]) {}
+
+/// A loop that answers the calls of one id together, at the place of the first.
+fn grouped_by_id(answers: &mut [(ToolCall, ToolResult)]) {
+    let first: Vec<String> = answers.iter().map(|(c, _)| c.id.clone()).collect();
+    answers.sort_by_key(|(c, _)| first.iter().position(|id| *id == c.id));
+}
+
+fn reversed(answers: &mut [(ToolCall, ToolResult)]) {
+    answers.reverse();
 }
 
 fn echo_as_served(_: usize, _: &mut ToolCall, _: bool) {}
@@ -112,6 +126,7 @@ impl Script {
             say: answer_all,
             barrier: false,
             echo: echo_as_served,
+            order: in_call_order,
         }
     }
 
@@ -134,7 +149,7 @@ impl Script {
             replay.add_session("s", recorded.clone());
             let served = replay.sessions()[0].1.clone();
             let faulted = faulted_positions(&served, &recorded);
-            ask(&replay, &served, 0, None, &[]);
+            ask(&replay, &served, 0, None, &[], in_call_order);
             let calls = served.calls(0).to_vec();
             let chosen: Vec<(usize, &ToolCall)> = calls
                 .iter()
@@ -196,7 +211,7 @@ impl Script {
                     })
                 })
                 .collect();
-            ask(&replay, &served, 1, Some(&echoed), &results);
+            ask(&replay, &served, 1, Some(&echoed), &results, self.order);
             replay.findings("s")
         })
     }
@@ -224,6 +239,7 @@ fn ask(
     k: usize,
     echoed: Option<&AssistantTurn>,
     results: &[Option<ToolResult>],
+    order: fn(&mut [(ToolCall, ToolResult)]),
 ) {
     let codec = served.provider().codec();
     let first = &served.file.interactions[0].request.body;
@@ -233,11 +249,13 @@ fn ask(
         let mut history = codec.history(first);
         let turn = echoed.unwrap_or_else(|| served.turns[0].assistant.as_ref().unwrap());
         history.push(codec.encode_assistant(turn));
-        let (calls, answers): (Vec<ToolCall>, Vec<ToolResult>) = turn
+        let mut pairs: Vec<(ToolCall, ToolResult)> = turn
             .tool_calls()
             .zip(results)
             .filter_map(|(c, r)| r.clone().map(|r| (c.clone(), r)))
-            .unzip();
+            .collect();
+        order(&mut pairs);
+        let (calls, answers): (Vec<ToolCall>, Vec<ToolResult>) = pairs.into_iter().unzip();
         history.extend(codec.encode_answers(&calls, &answers));
         codec.with_history(first, history)
     };
@@ -267,7 +285,7 @@ fn a_model_fault_in_a_turn_the_loop_never_reached_is_not_judged() {
         "the fault is in turn 2 as served"
     );
     // The loop asks for turn 1 and stops there: turn 2, with the fault, is never served.
-    ask(&replay, &served, 0, None, &[]);
+    ask(&replay, &served, 0, None, &[], in_call_order);
     let findings = replay.findings("s");
     assert_eq!(rules_of(&findings), set(["TT013"]), "{findings:#?}");
 }
@@ -407,6 +425,25 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             }
             .findings(),
             set(["TT006"]),
+        ),
+        (
+            // Which of the two calls of one id a result answers is a guess: no order to hold.
+            "answers the two calls of one id together",
+            Script {
+                order: grouped_by_id,
+                ..script(CHAT, &[DuplicateCallId])
+            }
+            .findings(),
+            set(RULES_NONE),
+        ),
+        (
+            "answers in reverse call order",
+            Script {
+                order: reversed,
+                ..script(CHAT, &[])
+            }
+            .findings(),
+            set(["TT007"]),
         ),
         (
             "answers both calls with one id over Responses",
