@@ -8,7 +8,7 @@ use super::pairing::{self, Issue};
 use crate::cassette::Cassette;
 use crate::provider::{DecodedRequest, Facts, Malformed, Rejection};
 use crate::span::Span;
-use crate::transcript::{Conversation, Role, ToolResult};
+use crate::transcript::{Conversation, Role, ToolCall, ToolResult};
 
 /// One request to a model endpoint, decoded or not.
 #[derive(Debug)]
@@ -114,7 +114,8 @@ impl<'a> RequestContext<'a> {
         })
     }
 
-    /// Whether model turn `turn` (1-based) has a call of a tool the cassette marks as failing.
+    /// Whether model turn `turn` (1-based) has a call of a tool the cassette marks as failing
+    /// that can run (see [`Self::can_fail`]).
     #[must_use]
     pub fn has_failing_call(&self, turn: usize) -> bool {
         turn > 0
@@ -122,7 +123,28 @@ impl<'a> RequestContext<'a> {
                 .cassette
                 .calls(turn - 1)
                 .iter()
-                .any(|c| self.cassette.tool(&c.name).fails.is_some())
+                .any(|c| self.can_fail(c))
+    }
+
+    /// Whether `call` fails as the cassette says its tool does: a call of a failing tool whose
+    /// arguments parse. One whose arguments a model fault broke never runs, so never fails.
+    #[must_use]
+    pub fn can_fail(&self, call: &ToolCall) -> bool {
+        self.cassette.tool(&call.name).fails.is_some() && call.arguments_value().is_some()
+    }
+
+    /// Whether the missing result of call `id` of model turn `turn` (1-based) is one a tool's
+    /// failure may have dropped (TT010's, not TT001's): the turn has a call that fails, and
+    /// this call could run.
+    #[must_use]
+    pub fn failure_dropped(&self, turn: usize, id: &str) -> bool {
+        self.has_failing_call(turn)
+            && self
+                .cassette
+                .calls(turn - 1)
+                .iter()
+                .find(|c| c.id == id)
+                .is_none_or(|c| c.arguments_value().is_some())
     }
 
     /// The provider's error for the unanswered calls of `turn` (1-based), computed once per

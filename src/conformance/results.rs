@@ -23,7 +23,7 @@ impl Rule for MissingToolResult {
     fn check_request(&self, cx: &RequestContext<'_>, out: &mut Vec<Finding>) {
         for issue in cx.pairing() {
             if let Issue::Missing { turn, id, name, .. } = issue {
-                if cx.has_failing_call(*turn) {
+                if cx.failure_dropped(*turn, id) {
                     continue;
                 }
                 let mut f = TT001.finding(
@@ -320,7 +320,7 @@ static TT010: RuleInfo = RuleInfo {
     id: "TT010",
     name: "tool-failure-dropped",
     severity: Severity::Error,
-    summary: "a failing tool got no result, or its failure dropped its siblings' results (a result without the error flag is a warning, a failure under --profile strict)",
+    summary: "a failing tool got no result, or its failure dropped its siblings' results (a result without the error flag is a warning, a failure under --profile strict); a call whose arguments do not parse never runs, so never fails",
 };
 impl Rule for ToolFailureDropped {
     fn info(&self) -> &'static RuleInfo {
@@ -332,7 +332,7 @@ impl Rule for ToolFailureDropped {
             let Issue::Missing { turn, id, name, .. } = issue else {
                 continue;
             };
-            if !cx.has_failing_call(*turn) {
+            if !cx.failure_dropped(*turn, id) {
                 continue;
             }
             let message = if cx.cassette.tool(name).fails.is_some() {
@@ -362,7 +362,7 @@ impl Rule for ToolFailureDropped {
                     let Some(call) = calls.get(*call) else {
                         continue;
                     };
-                    if cx.cassette.tool(&call.name).fails.is_some() && !result.is_error {
+                    if cx.can_fail(call) && !result.is_error {
                         let mut f = TT010.finding(
                             Some(turn),
                             format!("the result for the failing tool `{}` (`{}`) carries its error text but lacks the error flag (`is_error: true`); the API accepts it, but the model is not told the tool failed", call.name, call.id),

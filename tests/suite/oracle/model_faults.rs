@@ -507,6 +507,18 @@ pub fn model_fault_scenarios() -> Vec<(&'static str, Vec<Finding>, BTreeSet<&'st
             set(RULES_NONE),
         ),
         (
+            // The failing tool's call was the one whose arguments broke: it never ran, so
+            // never failed; its missing result is TT001's, not TT010's.
+            "drops the unparsable call of a failing tool and answers the rest",
+            Script {
+                run: Run::Runnable,
+                say: |_, _, faulted| if faulted { Say::Nothing } else { Say::Output },
+                ..script(FAILING, &[MalformedArguments])
+            }
+            .findings(),
+            set(["TT001", "TT023"]),
+        ),
+        (
             "stops its batch at a failing tool and answers the rest itself",
             Script {
                 run: Run::First,
